@@ -95,7 +95,18 @@ impl Operation for ConvertId {
 impl OperationResponse for ConvertIdResponse {
     fn write(&self, w: &mut XmlWriter) {
         write_messages(w, ConvertId::NAME, &self.messages, |w, id| {
-            id.write(w, "m:AlternateId")
+            // Exchange types the element; the EWS Managed API and its ports pick the
+            // id class from `xsi:type` and fail without it.
+            w.empty(
+                "m:AlternateId",
+                &[
+                    ("xmlns:xsi", ns::XSI),
+                    ("xsi:type", "t:AlternateIdType"),
+                    ("Format", &id.format),
+                    ("Id", &id.id),
+                    ("Mailbox", &id.mailbox),
+                ],
+            );
         });
     }
 

@@ -64,6 +64,7 @@ impl Contact {
         write_entries(
             w,
             shape,
+            "contacts:EmailAddresses",
             "contacts:EmailAddress",
             "t:EmailAddresses",
             &self.email_addresses,
@@ -71,6 +72,7 @@ impl Contact {
         write_entries(
             w,
             shape,
+            "contacts:PhoneNumbers",
             "contacts:PhoneNumber",
             "t:PhoneNumbers",
             &self.phone_numbers,
@@ -111,8 +113,16 @@ impl Contact {
     }
 }
 
-fn write_entries(w: &mut XmlWriter, shape: &Shape, uri: &str, tag: &str, list: &[KeyedValue]) {
-    if shape.wants(uri) && !list.is_empty() {
+/// `uri` is the dictionary's field URI; `indexed_uri` the one `IndexedFieldURI` uses.
+fn write_entries(
+    w: &mut XmlWriter,
+    shape: &Shape,
+    uri: &str,
+    indexed_uri: &str,
+    tag: &str,
+    list: &[KeyedValue],
+) {
+    if (shape.wants(uri) || shape.wants(indexed_uri)) && !list.is_empty() {
         w.start(tag, &[]);
         for e in list {
             w.start("t:Entry", &[("Key", &e.key)]);

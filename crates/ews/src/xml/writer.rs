@@ -62,7 +62,7 @@ impl XmlWriter {
         use std::fmt::Write;
         let start = self.buf.len();
         let _ = write!(self.buf, "{text}");
-        if self.buf[start..].contains(['&', '<', '>', '"']) {
+        if self.buf[start..].contains(['&', '<', '>', '"', '\r']) {
             let raw = self.buf.split_off(start);
             escape_into(&mut self.buf, &raw);
         }
@@ -98,6 +98,8 @@ fn escape_into(out: &mut String, raw: &str) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            // A raw CR would be normalised away by the reader; keep it as a reference.
+            '\r' => out.push_str("&#xD;"),
             c => out.push(c),
         }
     }

@@ -1,0 +1,108 @@
+//! The simulator's HTTP server: EWS, Autodiscover, OAuth and the control API on one port.
+
+mod autodiscover;
+mod control;
+mod ews;
+mod responses;
+
+use crate::auth::ConnState;
+use crate::faults::FaultAction;
+use crate::sim::Sim;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Request};
+use axum::routing::{get, post};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// Largest request body accepted (EWS requests are small; uploads are not simulated).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// All routes of the simulator.
+pub fn router(sim: Arc<Sim>) -> Router {
+    let ews = post(ews::handle);
+    Router::new()
+        .route("/EWS/Exchange.asmx", ews.clone())
+        .route("/ews/exchange.asmx", ews)
+        .route("/autodiscover/autodiscover.xml", post(autodiscover::pox))
+        .route("/Autodiscover/Autodiscover.xml", post(autodiscover::pox))
+        .route("/autodiscover/autodiscover.svc", post(autodiscover::soap))
+        .route("/Autodiscover/Autodiscover.svc", post(autodiscover::soap))
+        .route(
+            "/autodiscover/autodiscover.json/v1.0/{address}",
+            get(autodiscover::json),
+        )
+        .nest("/_sim", control::router())
+        .nest_service("/oauth2", sim.oauth.router())
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(sim)
+}
+
+fn is_ews(req: &Request<Incoming>) -> bool {
+    req.method() == Method::POST && req.uri().path().eq_ignore_ascii_case("/ews/exchange.asmx")
+}
+
+/// Serves the simulator on a bound listener until `shutdown` completes.
+///
+/// Each connection carries its own authentication state, as NTLM requires.
+pub async fn run(listener: TcpListener, sim: Arc<Sim>, shutdown: impl Future<Output = ()>) {
+    let app = router(Arc::clone(&sim));
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = Arc::new(ConnState::default());
+        let (app, sim) = (app.clone(), Arc::clone(&sim));
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            let (app, sim, conn) = (app.clone(), Arc::clone(&sim), Arc::clone(&conn));
+            async move {
+                let (latency, action) = if is_ews(&req) {
+                    sim.faults.next()
+                } else {
+                    Default::default()
+                };
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                if action == FaultAction::Reset {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "simulated connection reset",
+                    ));
+                }
+                req.extensions_mut().insert(conn);
+                req.extensions_mut().insert(action);
+                Ok::<_, std::io::Error>(
+                    app.oneshot(req)
+                        .await
+                        .unwrap_or_else(|e: Infallible| match e {}),
+                )
+            }
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let watched = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = watched.await;
+        });
+    }
+    graceful.shutdown().await;
+}
