@@ -180,10 +180,11 @@ pub(crate) fn read_messages<T>(
         .children_named(ns::MESSAGES, &message_name)
         .map(|m| {
             let status = ResponseStatus::read(m)?;
-            let payload = if status.class == ResponseClass::Error {
-                None
-            } else {
-                Some(payload(m)?)
+            let payload = match status.class {
+                ResponseClass::Error => None,
+                // A warning (e.g. ErrorBatchProcessingStopped) may come without a payload.
+                ResponseClass::Warning => payload(m).ok(),
+                ResponseClass::Success => Some(payload(m)?),
             };
             Ok(ResponseMessage { status, payload })
         })

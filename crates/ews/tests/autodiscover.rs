@@ -262,6 +262,11 @@ fn get_user_settings_response_round_trips() {
     };
     let xml = resp.to_xml();
     assert!(xml.contains("<a:RedirectTarget i:nil=\"true\"/>"), "{xml}");
+    // Managed-API clients match the setting class by its exact, unprefixed name.
+    assert!(
+        xml.contains("<a:UserSetting i:type=\"StringSetting\">"),
+        "{xml}"
+    );
     let back = GetUserSettingsResponse::from_xml(xml.as_bytes()).unwrap();
     assert_eq!(back, resp);
     assert_eq!(

@@ -946,3 +946,188 @@ fn indexed_page_attributes_are_read_as_sent() {
         );
     }
 }
+
+// ------------------------------------------------------ arbitrary values
+
+/// Values with markup, quotes, CR/LF/TAB and non-ASCII text survive both directions.
+/// Elements read with trimming get trimmed values; attributes and the few untrimmed
+/// elements (subject, body, location, categories, preview) keep everything.
+#[test]
+fn arbitrary_strings_round_trip() {
+    let mut rng = common::Rng(0x5EED_0000_0000_0001);
+    for round in 0..300 {
+        let mut s = || rng.text(24);
+        let t = |v: String| v.trim().to_string();
+        let non_empty = |v: String| if v.is_empty() { "x".to_string() } else { v };
+
+        let message = Item::Message(Message {
+            item: ItemCommon {
+                item_id: Some(EntityId {
+                    id: s(),
+                    change_key: Some(s()),
+                }),
+                parent_folder_id: Some(EntityId {
+                    id: s(),
+                    change_key: None,
+                }),
+                item_class: Some(t(s())),
+                subject: Some(s()),
+                body: Some(impersync_ews::types::Body {
+                    body_type: s(),
+                    content: s(),
+                }),
+                date_time_received: Some(t(s())),
+                size: Some(rng_size(round)),
+                categories: vec![s(), s()],
+                importance: Some(t(s())),
+                date_time_sent: Some(t(s())),
+                date_time_created: None,
+                has_attachments: Some(round.is_multiple_of(2)),
+                last_modified_time: Some(t(s())),
+                conversation_id: Some(s()),
+                preview: Some(s()),
+            },
+            sender: Some(impersync_ews::types::Mailbox {
+                name: Some(t(s())),
+                email_address: t(s()),
+                routing_type: Some(t(s())),
+                mailbox_type: None,
+            }),
+            to_recipients: vec![mb(&t(s()), &t(s()))],
+            cc_recipients: vec![],
+            from: None,
+            internet_message_id: Some(t(s())),
+            is_read: Some(round.is_multiple_of(3)),
+        });
+        let meeting = Item::CalendarItem(impersync_ews::types::CalendarItem {
+            item: ItemCommon {
+                item_id: Some(id(&s(), &s())),
+                ..ItemCommon::default()
+            },
+            uid: Some(t(s())),
+            location: Some(s()),
+            required_attendees: vec![impersync_ews::types::Attendee {
+                mailbox: mb(&t(s()), &t(s())),
+                response_type: Some(t(s())),
+            }],
+            ..impersync_ews::types::CalendarItem::default()
+        });
+        let contact = Item::Contact(impersync_ews::types::Contact {
+            item: ItemCommon {
+                item_id: Some(id(&s(), &s())),
+                ..ItemCommon::default()
+            },
+            display_name: Some(t(s())),
+            company_name: Some(t(s())),
+            email_addresses: vec![impersync_ews::types::KeyedValue {
+                key: s(),
+                value: t(s()),
+            }],
+            phone_numbers: vec![impersync_ews::types::KeyedValue {
+                key: s(),
+                value: t(s()),
+            }],
+            ..impersync_ews::types::Contact::default()
+        });
+        let folder = Folder {
+            kind: FolderKind::Folder,
+            folder_id: id(&s(), &s()),
+            parent_folder_id: None,
+            folder_class: Some(t(s())),
+            display_name: Some(t(s())),
+            total_count: Some(round),
+            child_folder_count: None,
+            unread_count: Some(0),
+        };
+
+        let items = GetItemResponse {
+            messages: vec![
+                ResponseMessage::ok(vec![message, meeting, contact]),
+                ResponseMessage::error(ResponseCode::ErrorItemNotFound, t(s())),
+            ],
+            shape: full_shape(),
+        };
+        assert_eq!(
+            response_round_trip::<GetItem>(&items).messages,
+            items.messages,
+            "round {round}"
+        );
+        let folders = SyncFolderHierarchyResponse {
+            messages: vec![ResponseMessage::ok(FolderChanges {
+                sync_state: t(s()),
+                includes_last_folder_in_range: true,
+                changes: vec![
+                    FolderChange::Create(folder.clone()),
+                    FolderChange::Delete(id(&s(), &s())),
+                ],
+            })],
+            shape: full_shape(),
+        };
+        assert_eq!(
+            response_round_trip::<SyncFolderHierarchy>(&folders).messages,
+            folders.messages,
+            "round {round}"
+        );
+        let converted = ConvertIdResponse {
+            messages: vec![ResponseMessage::ok(AlternateId {
+                format: s(),
+                id: s(),
+                mailbox: s(),
+            })],
+        };
+        assert_eq!(response_round_trip::<ConvertId>(&converted), converted);
+
+        // Requests, with an arbitrary header.
+        let header = RequestHeader {
+            server_version: Some(s()),
+            impersonation: Some(ConnectingSid::PrincipalName(non_empty(t(s())))),
+            time_zone: Some(s()),
+        };
+        let op = SyncFolderItems {
+            shape: Shape {
+                base: BaseShape::IdOnly,
+                additional: vec![s(), s()],
+            },
+            folder: FolderRef::Distinguished(DistinguishedFolderId {
+                name: s(),
+                mailbox: Some(t(s())),
+            }),
+            sync_state: Some(non_empty(t(s()))),
+            ignore: vec![id(&s(), &s())],
+            max_changes_returned: round + 1,
+            sync_scope: Some(t(s())),
+        };
+        let xml = encode_request(&header, &op);
+        let env = read_request(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}: {xml}"));
+        assert_eq!(env.header, header, "round {round}: {xml}");
+        assert_eq!(SyncFolderItems::read(&env.body).unwrap(), op, "{xml}");
+
+        let find = FindItem {
+            traversal: s(),
+            shape: Shape::default(),
+            paging: None,
+            parent_folder_ids: vec![FolderRef::Id(id(&s(), &s()))],
+        };
+        let xml = encode_request(&header, &find);
+        let env = read_request(xml.as_bytes()).unwrap();
+        assert_eq!(FindItem::read(&env.body).unwrap(), find, "{xml}");
+
+        let fault = impersync_ews::SoapFault::new(ResponseCode::ErrorAccessDenied, t(s()));
+        let xml = fault.to_envelope(&version());
+        assert_eq!(
+            impersync_ews::read_response(xml.as_bytes())
+                .unwrap()
+                .body
+                .unwrap_err(),
+            fault
+        );
+    }
+}
+
+fn rng_size(round: u32) -> u64 {
+    if round.is_multiple_of(5) {
+        u64::MAX - u64::from(round)
+    } else {
+        u64::from(round) * 7919
+    }
+}

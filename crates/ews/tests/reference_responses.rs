@@ -507,3 +507,20 @@ fn invalid_sync_state_is_an_error_message() {
     assert_eq!(status.back_off_ms, None);
     assert_eq!(resp.messages[0].payload, None);
 }
+
+#[test]
+fn batch_stopped_warning_without_payload() {
+    let (_, resp) = decode::<GetItem>("get_item_batch_stopped.xml");
+    assert_eq!(resp.messages.len(), 2);
+    assert_eq!(
+        resp.messages[0].status.code,
+        ResponseCode::Other("ErrorMailboxStoreUnavailable".into())
+    );
+    let warning = &resp.messages[1];
+    assert_eq!(warning.status.class, ResponseClass::Warning);
+    assert_eq!(
+        warning.status.code,
+        ResponseCode::Other("ErrorBatchProcessingStopped".into())
+    );
+    assert_eq!(warning.payload, None);
+}

@@ -153,7 +153,9 @@ impl GetUserSettingsResponse {
             w.empty("a:UserSettingErrors", &[]);
             w.start("a:UserSettings", &[]);
             for (name, value) in &u.settings {
-                w.start("a:UserSetting", &[("i:type", "a:StringSetting")]);
+                // Unprefixed, as Exchange writes it: the EWS Managed API and
+                // ews-javascript-api compare the raw value with `StringSetting`.
+                w.start("a:UserSetting", &[("i:type", "StringSetting")]);
                 w.leaf("a:Name", name);
                 w.leaf("a:Value", value);
                 w.end("a:UserSetting");

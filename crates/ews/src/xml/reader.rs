@@ -65,6 +65,8 @@ pub fn parse(bytes: &[u8]) -> Result<Element, DecodeError> {
                 if let Some(top) = stack.last_mut() {
                     let raw = data.into_inner();
                     top.text.push_str(&raw);
+                } else {
+                    return Err(DecodeError::Xml("CDATA outside the root element".into()));
                 }
             }
             Event::GeneralRef(reference) => {
@@ -77,6 +79,8 @@ pub fn parse(bytes: &[u8]) -> Result<Element, DecodeError> {
                 };
                 if let Some(top) = stack.last_mut() {
                     top.text.push(ch);
+                } else {
+                    return Err(DecodeError::Xml("text outside the root element".into()));
                 }
             }
             Event::DocType(_) => return Err(DecodeError::DtdRefused),

@@ -85,7 +85,7 @@ impl XmlWriter {
             self.buf.push(' ');
             self.buf.push_str(k);
             self.buf.push_str("=\"");
-            escape_into(&mut self.buf, v);
+            escape_attr_into(&mut self.buf, v);
             self.buf.push('"');
         }
     }
@@ -101,6 +101,18 @@ fn escape_into(out: &mut String, raw: &str) {
             // A raw CR would be normalised away by the reader; keep it as a reference.
             '\r' => out.push_str("&#xD;"),
             c => out.push(c),
+        }
+    }
+}
+
+/// Escapes an attribute value; tabs and line breaks become references, as a reader
+/// would otherwise normalise them to spaces.
+fn escape_attr_into(out: &mut String, raw: &str) {
+    for ch in raw.chars() {
+        match ch {
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            c => escape_into(out, c.encode_utf8(&mut [0; 4])),
         }
     }
 }

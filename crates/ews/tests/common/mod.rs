@@ -245,3 +245,66 @@ pub fn sample_folder(kind: FolderKind, n: u32) -> Folder {
         unread_count: (kind == FolderKind::Folder).then_some(n % 5),
     }
 }
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce from the seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// Characters that stress escaping: markup, quotes, whitespace XML normalises, non-ASCII.
+const ALPHABET: &[char] = &[
+    'a',
+    'Z',
+    '0',
+    ' ',
+    ' ',
+    '&',
+    '<',
+    '>',
+    '"',
+    '\'',
+    '\r',
+    '\n',
+    '\t',
+    ']',
+    ';',
+    '#',
+    'x',
+    '=',
+    '/',
+    '?',
+    '!',
+    '-',
+    ':',
+    '\u{e9}',
+    '\u{6f22}',
+    '\u{1f600}',
+    '\u{2028}',
+    '\u{85}',
+    '\u{a0}',
+];
+
+impl Rng {
+    /// A random string of up to `max` characters that XML 1.0 can carry.
+    pub fn text(&mut self, max: usize) -> String {
+        let len = self.below(max + 1);
+        (0..len)
+            .map(|_| ALPHABET[self.below(ALPHABET.len())])
+            .collect()
+    }
+}
