@@ -11,22 +11,10 @@ if [ -z "${IMPERSYNC_SIM_URL:-}" ]; then
 fi
 export IMPERSYNC_SIM_URL
 
-PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv"
 NODE_DIR="$ROOT/tests/clients/node"
 
-set -e
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "==> creating $VENV"
-  "$PYTHON" -m venv "$VENV"
-fi
-echo "==> pip install -r tests/clients/python/requirements.txt"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/tests/clients/python/requirements.txt"
-
-if [ ! -d "$NODE_DIR/node_modules" ]; then
-  echo "==> npm ci (tests/clients/node)"
-  (cd "$NODE_DIR" && npm ci --no-audit --no-fund)
-fi
+"$ROOT/scripts/test-deps.sh" || exit 1
 set +e
 
 status=0

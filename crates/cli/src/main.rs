@@ -1,5 +1,6 @@
 //! The `impersync` command line.
 
+mod bench;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,9 @@ enum Command {
     Sim(sim_cmd::SimArgs),
     /// Run the built-in demo: the simulator with the demo organisation.
     Demo(sim_cmd::DemoArgs),
+    /// Run a benchmark and record its numbers in docs/benchmarks.md.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[tokio::main]
@@ -32,5 +36,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Sim(args) => sim_cmd::sim(args).await,
         Command::Demo(args) => sim_cmd::demo(args).await,
+        Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await,
     }
 }

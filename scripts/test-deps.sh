@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs into ignored folders: a Python venv with
+# exchangelib (.venv) and ews-javascript-api (tests/clients/node/node_modules).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+command -v "$PYTHON" >/dev/null || { echo "error: $PYTHON is needed for the exchangelib tests; install Python 3.10+" >&2; exit 1; }
+command -v npm >/dev/null || { echo "error: npm is needed for the ews-javascript-api tests; install Node.js 18+" >&2; exit 1; }
+
+if [ ! -x "$ROOT/.venv/bin/python" ]; then
+  echo "creating $ROOT/.venv"
+  "$PYTHON" -m venv "$ROOT/.venv"
+fi
+"$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/tests/clients/python/requirements.txt"
+
+if [ ! -d "$ROOT/tests/clients/node/node_modules" ]; then
+  (cd "$ROOT/tests/clients/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
