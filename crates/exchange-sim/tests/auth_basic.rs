@@ -105,14 +105,26 @@ async fn bad_credentials_get_401_offering_ntlm_and_basic_on_a_kept_connection() 
         ("wrong password", Some(basic(SVC_UPN, "P@ss:word-2"))),
         ("password prefix", Some(basic(SVC_UPN, "P@ss"))),
         ("empty password", Some(basic(SVC_UPN, ""))),
-        ("unknown user", Some(basic("mallory@contoso.test", SVC_PASSWORD))),
-        ("unknown domain", Some(basic("OTHER\\MasterImpersonation", SVC_PASSWORD))),
-        ("disabled account", Some(basic("disabled@contoso.test", "Disabled-1"))),
+        (
+            "unknown user",
+            Some(basic("mallory@contoso.test", SVC_PASSWORD)),
+        ),
+        (
+            "unknown domain",
+            Some(basic("OTHER\\MasterImpersonation", SVC_PASSWORD)),
+        ),
+        (
+            "disabled account",
+            Some(basic("disabled@contoso.test", "Disabled-1")),
+        ),
         ("not base64", Some("Basic !!!notbase64!!!".to_string())),
         ("no colon", Some(format!("Basic {}", "bm9jb2xvbg=="))),
         ("not UTF-8", Some("Basic //79".to_string())),
         ("scheme only", Some("Basic".to_string())),
-        ("unknown scheme", Some("Digest username=\"alice\"".to_string())),
+        (
+            "unknown scheme",
+            Some("Digest username=\"alice\"".to_string()),
+        ),
         ("empty bearer", Some("Bearer ".to_string())),
     ];
     for (case, auth) in &cases {

@@ -15,9 +15,7 @@ use sspi::{
     DataRepresentation, Ntlm, SecurityBuffer, Sspi, SspiImpl, Username,
 };
 use std::process::Stdio;
-use support::{
-    MASTER, MASTER_PASSWORD, RawConn, RawResponse, TestSim, get_folder_code, get_inbox,
-};
+use support::{MASTER, MASTER_PASSWORD, RawConn, RawResponse, TestSim, get_folder_code, get_inbox};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const ALICE: &str = "alice@contoso.test";
@@ -194,12 +192,65 @@ async fn a_wrong_password_is_refused_and_the_connection_stays_usable() {
 }
 
 #[tokio::test]
+async fn a_new_handshake_replaces_the_connections_identity() {
+    let sim = TestSim::demo().await;
+    let mut conn = sim.connect().await;
+    let mut master = SspiClient::new(MASTER, MASTER_PASSWORD, false);
+    assert_ok(&handshake(&mut conn, &mut master).await.1);
+    assert_ok(&conn.ews(None, Some(ALICE)).await);
+
+    // A failed re-authentication leaves the connection anonymous, not as before.
+    let mut wrong = SspiClient::new("CONTOSO\\alice", "wrong", false);
+    let challenge = conn.ews(Some(&ntlm(&wrong.negotiate())), None).await;
+    let authenticate = wrong.authenticate(&challenge.ntlm_challenge());
+    assert_refused(&conn.ews(Some(&ntlm(&authenticate)), None).await);
+    assert_refused(&conn.ews(None, Some(ALICE)).await);
+
+    // A successful one switches the connection to the new user.
+    let mut alice = SspiClient::new("CONTOSO\\alice", "Demo-User-1", false);
+    let challenge = conn.ews(Some(&ntlm(&alice.negotiate())), None).await;
+    let authenticate = alice.authenticate(&challenge.ntlm_challenge());
+    assert_ok(&conn.ews(Some(&ntlm(&authenticate)), None).await);
+    assert_ok(&conn.ews(None, None).await);
+    assert_eq!(sim.last_caller().as_deref(), Some(ALICE));
+}
+
+#[tokio::test]
+async fn ntlm_works_on_autodiscover_and_carries_over_to_ews() {
+    let sim = TestSim::demo().await;
+    let mut conn = sim.connect().await;
+    let pox = impersync_ews::autodiscover::PoxRequest::new(ALICE).to_xml();
+    let path = "/autodiscover/autodiscover.xml";
+    let mut client = SspiClient::new("CONTOSO\\MasterImpersonation", MASTER_PASSWORD, false);
+    let negotiate = ntlm(&client.negotiate());
+    let challenge = conn
+        .post(path, &[("Authorization", negotiate.as_str())], &pox)
+        .await;
+    assert_eq!(challenge.status, 401);
+    let authenticate = ntlm(&client.authenticate(&challenge.ntlm_challenge()));
+    let answer = conn
+        .post(path, &[("Authorization", authenticate.as_str())], &pox)
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let settings = impersync_ews::autodiscover::PoxResponse::from_xml(answer.body.as_bytes());
+    assert!(
+        matches!(
+            settings,
+            Ok(impersync_ews::autodiscover::PoxResponse::Settings(_))
+        ),
+        "{settings:?}"
+    );
+    // The connection is authenticated for EWS too.
+    assert_ok(&conn.ews(None, Some(ALICE)).await);
+    assert_eq!(sim.last_caller().as_deref(), Some(MASTER));
+}
+
+#[tokio::test]
 async fn unknown_and_disabled_accounts_are_refused() {
     let mut scenario = Scenario::demo();
-    let disabled: UserSpec = toml::from_str(
-        "upn = 'disabled@contoso.test'\npassword = 'Disabled-1'\nenabled = false",
-    )
-    .unwrap();
+    let disabled: UserSpec =
+        toml::from_str("upn = 'disabled@contoso.test'\npassword = 'Disabled-1'\nenabled = false")
+            .unwrap();
     scenario.users.push(disabled);
     let sim = TestSim::start(scenario).await;
     for (user, password) in [
@@ -432,7 +483,13 @@ async fn requests_ntlm_authenticates_once_per_connection() {
         return;
     };
     let sim = TestSim::demo().await;
-    let answers = requests_ntlm(&python, &sim, "CONTOSO\\MasterImpersonation", MASTER_PASSWORD).await;
+    let answers = requests_ntlm(
+        &python,
+        &sim,
+        "CONTOSO\\MasterImpersonation",
+        MASTER_PASSWORD,
+    )
+    .await;
     for (status, body) in &answers {
         assert_eq!(*status, 200, "{body}");
         assert_eq!(get_folder_code(body), ResponseCode::NoError);
@@ -449,7 +506,12 @@ async fn requests_ntlm_authenticates_once_per_connection() {
     let master = Some(MASTER.to_string());
     assert_eq!(
         seen,
-        [(401, None), (401, None), (200, master.clone()), (200, master)]
+        [
+            (401, None),
+            (401, None),
+            (200, master.clone()),
+            (200, master)
+        ]
     );
 }
 
@@ -461,6 +523,9 @@ async fn requests_ntlm_with_a_wrong_password_gets_401() {
     let sim = TestSim::demo().await;
     let answers = requests_ntlm(&python, &sim, MASTER, "wrong").await;
     assert_eq!(answers.len(), 2);
-    assert!(answers.iter().all(|(status, _)| *status == 401), "{answers:?}");
+    assert!(
+        answers.iter().all(|(status, _)| *status == 401),
+        "{answers:?}"
+    );
     assert!(sim.sim.log.entries().iter().all(|e| e.caller.is_none()));
 }

@@ -77,8 +77,14 @@ async fn client_credentials(sim: &TestSim) -> String {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer", "{body}");
     assert!(body.get("refresh_token").is_none(), "{body}");
-    body["access_token"].as_str().expect("access_token").to_string()
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
 }
+
+/// Form fields of a token request.
+type Form<'a> = &'a [(&'a str, &'a str)];
 
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
@@ -117,7 +123,7 @@ async fn client_credentials_with_http_basic_client_authentication() {
 #[tokio::test]
 async fn client_credentials_refusals() {
     let sim = TestSim::start(scenario()).await;
-    let cases: [(&[(&str, &str)], StatusCode, &str); 5] = [
+    let cases: [(Form, StatusCode, &str); 5] = [
         (
             &[
                 ("grant_type", "client_credentials"),
@@ -198,14 +204,14 @@ async fn an_expired_bearer_token_gets_401() {
             redirect_uris: Vec::new(),
             service_account: Some(MASTER.into()),
         }],
-        Duration::from_secs(1),
+        Duration::from_secs(2),
         Arc::new(|_: &str, _: &str| None),
     );
     let sim = TestSim::start_sim(sim).await;
     let access = client_credentials(&sim).await;
     let (status, body) = ews_get_inbox(&sim, Some(&bearer(&access)), Some(ALICE)).await;
     assert_ews_ok(status, &body);
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
     let (status, body) = ews_get_inbox(&sim, Some(&bearer(&access)), Some(ALICE)).await;
     assert_eq!(status, 401, "{body}");
 }
@@ -243,9 +249,7 @@ async fn sign_in(sim: &TestSim, username: &str, password: &str, challenge: &str)
     let html = form.text().await.unwrap();
     assert!(html.contains("<form method=\"post\">"), "{html}");
     assert!(
-        html.contains(&format!(
-            "name=\"code_challenge\" value=\"{challenge}\""
-        )),
+        html.contains(&format!("name=\"code_challenge\" value=\"{challenge}\"")),
         "{html}"
     );
     assert!(html.contains("name=\"state\" value=\"st-123\""), "{html}");
@@ -375,7 +379,10 @@ async fn wrong_password_shows_the_form_again() {
     assert_eq!(answer.status(), 200);
     assert!(answer.headers().get("location").is_none());
     let html = answer.text().await.unwrap();
-    assert!(html.contains("The user name or password is incorrect."), "{html}");
+    assert!(
+        html.contains("The user name or password is incorrect."),
+        "{html}"
+    );
     assert!(html.contains(&format!("value=\"{ALICE}\"")), "{html}");
 }
 
@@ -387,7 +394,10 @@ async fn a_wrong_verifier_or_redirect_uri_spends_the_code() {
 
     let code = sign_in(&sim, ALICE, USER_PASSWORD, &challenge).await;
     let (status, body) = redeem(&sim, &code, &other_verifier).await;
-    assert_eq!((status, &body["error"]), (StatusCode::BAD_REQUEST, &"invalid_grant".into()));
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::BAD_REQUEST, &"invalid_grant".into())
+    );
     let (status, body) = redeem(&sim, &code, &verifier).await;
     assert_eq!(status, 400, "a spent code must not be redeemable: {body}");
 
@@ -403,7 +413,10 @@ async fn a_wrong_verifier_or_redirect_uri_spends_the_code() {
         ],
     )
     .await;
-    assert_eq!((status, &body["error"]), (StatusCode::BAD_REQUEST, &"invalid_grant".into()));
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::BAD_REQUEST, &"invalid_grant".into())
+    );
 }
 
 #[tokio::test]
@@ -419,11 +432,17 @@ async fn reusing_a_code_revokes_its_tokens() {
     assert_ews_ok(status, &answer);
 
     let (status, body) = redeem(&sim, &code, &verifier).await;
-    assert_eq!((status, &body["error"]), (StatusCode::BAD_REQUEST, &"invalid_grant".into()));
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::BAD_REQUEST, &"invalid_grant".into())
+    );
     let (status, _) = ews_get_inbox(&sim, Some(&bearer(&access)), None).await;
     assert_eq!(status, 401, "the revoked access token must stop working");
     let (status, body) = refresh(&sim, &refresh_token).await;
-    assert_eq!((status, &body["error"]), (StatusCode::BAD_REQUEST, &"invalid_grant".into()));
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::BAD_REQUEST, &"invalid_grant".into())
+    );
 }
 
 #[tokio::test]
@@ -437,7 +456,10 @@ async fn authorize_refuses_untrusted_redirects_and_missing_pkce() {
             ("response_type", "code"),
             ("client_id", PANEL),
             ("redirect_uri", "https://evil.example/cb"),
-            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
             ("code_challenge_method", "S256"),
         ])
         .send()

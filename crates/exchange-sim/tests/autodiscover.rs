@@ -12,7 +12,12 @@ use support::{MASTER, MASTER_PASSWORD, TestSim, basic};
 
 const ALICE: &str = "alice@contoso.test";
 
-async fn post_xml(sim: &TestSim, path: &str, auth: Option<&str>, body: String) -> reqwest::Response {
+async fn post_xml(
+    sim: &TestSim,
+    path: &str,
+    auth: Option<&str>,
+    body: String,
+) -> reqwest::Response {
     let mut request = support::client()
         .post(sim.url(path))
         .header("content-type", "text/xml; charset=utf-8")
@@ -51,7 +56,10 @@ async fn pox_returns_the_simulators_ews_url() {
             panic!("expected settings, got {answer:?}");
         };
         assert_eq!(settings.ews_url(), Some(sim.ews().as_str()));
-        assert_eq!(settings.internal_ews_url.as_deref(), Some(sim.ews().as_str()));
+        assert_eq!(
+            settings.internal_ews_url.as_deref(),
+            Some(sim.ews().as_str())
+        );
         assert_eq!(settings.smtp_address.as_deref(), Some(ALICE));
         assert_eq!(settings.display_name.as_deref(), Some("Alice Archer"));
     }
@@ -60,7 +68,11 @@ async fn pox_returns_the_simulators_ews_url() {
 #[tokio::test]
 async fn pox_for_an_unknown_or_mailboxless_address_is_error_500() {
     let sim = TestSim::demo().await;
-    for address in ["nobody@contoso.test", "frank@contoso.test", "x@fabrikam.test"] {
+    for address in [
+        "nobody@contoso.test",
+        "frank@contoso.test",
+        "x@fabrikam.test",
+    ] {
         let (status, body) = pox(&sim, PoxRequest::new(address).to_xml()).await;
         assert_eq!(status, 200, "{body}");
         match PoxResponse::from_xml(body.as_bytes()).unwrap() {
@@ -204,9 +216,8 @@ async fn malformed_soap_requests_get_a_clear_error_not_a_crash() {
 }
 
 async fn v2(sim: &TestSim, address: &str, protocol: Option<&str>) -> reqwest::Response {
-    let mut request = support::client().get(sim.url(&format!(
-        "/autodiscover/autodiscover.json/v1.0/{address}"
-    )));
+    let mut request =
+        support::client().get(sim.url(&format!("/autodiscover/autodiscover.json/v1.0/{address}")));
     if let Some(p) = protocol {
         request = request.query(&[("Protocol", p)]);
     }
@@ -216,8 +227,13 @@ async fn v2(sim: &TestSim, address: &str, protocol: Option<&str>) -> reqwest::Re
 #[tokio::test]
 async fn v2_json_gives_the_ews_url_without_authentication() {
     let sim = TestSim::demo().await;
-    for protocol in ["EWS", "ews", "Ews"] {
-        let response = v2(&sim, ALICE, Some(protocol)).await;
+    for (address, protocol) in [
+        (ALICE, "EWS"),
+        (ALICE, "ews"),
+        ("alice%40contoso.test", "Ews"),
+        ("ALICE@CONTOSO.TEST", "EWS"),
+    ] {
+        let response = v2(&sim, address, Some(protocol)).await;
         assert_eq!(response.status(), 200);
         let raw: serde_json::Value = response.json().await.unwrap();
         assert_eq!(

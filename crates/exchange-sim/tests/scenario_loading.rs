@@ -130,24 +130,24 @@ fn an_unsupported_scope_filter_property_is_refused() {
 fn an_unknown_group_member_is_refused() {
     let error = assert_refused(
         "[[groups]]\nname = \"Team\"\nmembers = [\"alice@contoso.test\", \"ghost@contoso.test\"]",
-        &["ghost@contoso.test"],
+        &["group Team", "ghost@contoso.test"],
     );
     assert!(matches!(error, ScenarioError::Invalid(_)), "{error:?}");
     assert_refused(
         "[[groups]]\nname = \"Team\"\nowners = [\"nobody@contoso.test\"]",
-        &["nobody@contoso.test"],
+        &["group Team", "nobody@contoso.test"],
     );
     assert_refused(
         "[[role_groups]]\nname = \"RG\"\nroles = [\"ApplicationImpersonation\"]\nmembers = [\"phantom@contoso.test\"]",
-        &["phantom@contoso.test"],
+        &["role group RG", "phantom@contoso.test"],
     );
     assert_refused(
         "[[role_assignments]]\nname = \"RA\"\nrole = \"ApplicationImpersonation\"\nuser = \"specter@contoso.test\"",
-        &["specter@contoso.test"],
+        &["role assignment RA", "specter@contoso.test"],
     );
     assert_refused(
         "[[user_sets]]\nprefix = \"u\"\ncount = 2\npassword = \"p\"\ngroups = [\"NoSuchGroup\"]",
-        &["NoSuchGroup"],
+        &["user set u", "NoSuchGroup"],
     );
 }
 
@@ -186,12 +186,12 @@ fn items_on_a_user_without_a_mailbox_are_refused() {
 fn a_missing_write_scope_is_refused() {
     let error = assert_refused(
         "[[role_groups]]\nname = \"RIImpersonation\"\nroles = [\"ApplicationImpersonation\"]\nmembers = [\"svc@contoso.test\"]\nwrite_scope = \"NoSuchScope\"",
-        &["NoSuchScope"],
+        &["role group RIImpersonation", "NoSuchScope"],
     );
     assert!(matches!(error, ScenarioError::Invalid(_)), "{error:?}");
     assert_refused(
         "[[role_assignments]]\nname = \"RA\"\nrole = \"ApplicationImpersonation\"\nuser = \"svc@contoso.test\"\nwrite_scope = \"MissingScope\"",
-        &["MissingScope"],
+        &["role assignment RA", "MissingScope"],
     );
 }
 

@@ -31,7 +31,10 @@ impl Machine {
 pub fn rss_mib() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let mib = |k: Option<u64>| k.map_or(0.0, |k| k as f64 / 1024.0);
-    (mib(field_kib(&status, "VmRSS:")), mib(field_kib(&status, "VmHWM:")))
+    (
+        mib(field_kib(&status, "VmRSS:")),
+        mib(field_kib(&status, "VmHWM:")),
+    )
 }
 
 fn field_kib(text: &str, key: &str) -> Option<u64> {

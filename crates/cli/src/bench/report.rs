@@ -6,11 +6,14 @@ use std::path::Path;
 pub fn write_section(path: &Path, name: &str, body: &str) -> std::io::Result<()> {
     let start = format!("<!-- bench:{name} -->");
     let end = format!("<!-- /bench:{name} -->");
-    let current = std::fs::read_to_string(path)
-        .unwrap_or_else(|_| "# Benchmarks\n\nEach section is written by the command it names.\n".into());
+    let current = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        "# Benchmarks\n\nEach section is written by the command it names.\n".into()
+    });
     let section = format!("{start}\n{}\n{end}", body.trim_end());
     let updated = match (current.find(&start), current.find(&end)) {
-        (Some(a), Some(b)) if b > a => format!("{}{section}{}", &current[..a], &current[b + end.len()..]),
+        (Some(a), Some(b)) if b > a => {
+            format!("{}{section}{}", &current[..a], &current[b + end.len()..])
+        }
         _ => format!("{}\n\n{section}\n", current.trim_end()),
     };
     if let Some(dir) = path.parent() {

@@ -61,7 +61,9 @@ user = "svc@bench.test"
 fn header(user: u32) -> RequestHeader {
     RequestHeader {
         server_version: Some("Exchange2016".into()),
-        impersonation: Some(ConnectingSid::PrimarySmtpAddress(format!("user{user:05}@bench.test"))),
+        impersonation: Some(ConnectingSid::PrimarySmtpAddress(format!(
+            "user{user:05}@bench.test"
+        ))),
         time_zone: None,
     }
 }
@@ -85,7 +87,10 @@ impl Target {
         let status = response.status();
         let bytes = response.bytes().await?;
         if !status.is_success() {
-            bail!("simulator answered {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)]));
+            bail!(
+                "simulator answered {status}: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+            );
         }
         Ok(bytes)
     }
@@ -96,11 +101,17 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
     let machine = Machine::detect();
     let (rss_before, _) = rss_mib();
     let started = Instant::now();
-    let sim = Arc::new(Sim::new(scenario(args.users, args.items)?).context("building the bench organisation")?);
+    let sim = Arc::new(
+        Sim::new(scenario(args.users, args.items)?).context("building the bench organisation")?,
+    );
     let build_secs = started.elapsed().as_secs_f64();
     let (rss_after, _) = rss_mib();
     let total_items = u64::from(args.users) * u64::from(args.items);
-    eprintln!("built {} mailboxes with {total_items} items in {build_secs:.1}s; simulator memory {:.0} MiB", args.users, rss_after - rss_before);
+    eprintln!(
+        "built {} mailboxes with {total_items} items in {build_secs:.1}s; simulator memory {:.0} MiB",
+        args.users,
+        rss_after - rss_before
+    );
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -109,22 +120,33 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
     let target = Arc::new(Target {
-        client: reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?,
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(args.connections)
+            .build()?,
         url: format!("http://{addr}/EWS/Exchange.asmx"),
     });
     let duration = Duration::from_secs(args.seconds);
 
-    let get_folder = GetFolder { shape: Shape::base(BaseShape::Default), folder_ids: vec![FolderRef::distinguished("inbox")] };
+    let get_folder = GetFolder {
+        shape: Shape::base(BaseShape::Default),
+        folder_ids: vec![FolderRef::distinguished("inbox")],
+    };
     let requests = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for worker in 0..args.connections {
-        let (target, requests, op) = (Arc::clone(&target), Arc::clone(&requests), get_folder.clone());
+        let (target, requests, op) = (
+            Arc::clone(&target),
+            Arc::clone(&requests),
+            get_folder.clone(),
+        );
         let users = args.users;
         tasks.push(tokio::spawn(async move {
             let mut user = worker as u32 % users;
             while Instant::now() < deadline {
-                let body = target.post(user + 1, encode_request(&header(user + 1), &op)).await?;
+                let body = target
+                    .post(user + 1, encode_request(&header(user + 1), &op))
+                    .await?;
                 if !body.windows(7).any(|w| w == b"NoError") {
                     bail!("GetFolder did not succeed");
                 }
@@ -138,8 +160,12 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
     for t in tasks {
         t.await??;
     }
-    let get_folder_rate = requests.load(Ordering::Relaxed) as f64 / load_started.elapsed().as_secs_f64();
-    eprintln!("GetFolder: {get_folder_rate:.0} requests/s with {} connections", args.connections);
+    let get_folder_rate =
+        requests.load(Ordering::Relaxed) as f64 / load_started.elapsed().as_secs_f64();
+    eprintln!(
+        "GetFolder: {get_folder_rate:.0} requests/s with {} connections",
+        args.connections
+    );
 
     let items = Arc::new(AtomicU64::new(0));
     let next_user = Arc::new(AtomicU64::new(1));
@@ -147,7 +173,11 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
     let sync_workers = 8.min(args.users as usize).max(1);
     let mut tasks = Vec::new();
     for _ in 0..sync_workers {
-        let (target, items, next_user) = (Arc::clone(&target), Arc::clone(&items), Arc::clone(&next_user));
+        let (target, items, next_user) = (
+            Arc::clone(&target),
+            Arc::clone(&items),
+            Arc::clone(&next_user),
+        );
         let users = u64::from(args.users);
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
@@ -162,14 +192,24 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
                         max_changes_returned: 512,
                         sync_scope: None,
                     };
-                    let body = target.post(user, encode_request(&header(user), &op)).await?;
+                    let body = target
+                        .post(user, encode_request(&header(user), &op))
+                        .await?;
                     let text = std::str::from_utf8(&body)?;
                     items.fetch_add(text.matches("<t:Create>").count() as u64, Ordering::Relaxed);
-                    if text.contains("<m:IncludesLastItemInRange>true<") || Instant::now() >= deadline {
+                    if text.contains("<m:IncludesLastItemInRange>true<")
+                        || Instant::now() >= deadline
+                    {
                         break;
                     }
-                    let s = text.split("<m:SyncState>").nth(1).and_then(|r| r.split('<').next());
-                    state = Some(s.context("SyncFolderItems response has no SyncState")?.to_string());
+                    let s = text
+                        .split("<m:SyncState>")
+                        .nth(1)
+                        .and_then(|r| r.split('<').next());
+                    state = Some(
+                        s.context("SyncFolderItems response has no SyncState")?
+                            .to_string(),
+                    );
                 }
             }
             anyhow::Ok(())
@@ -180,7 +220,9 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
         t.await??;
     }
     let items_rate = items.load(Ordering::Relaxed) as f64 / sync_started.elapsed().as_secs_f64();
-    eprintln!("SyncFolderItems: {items_rate:.0} items/s in 512-item pages with {sync_workers} connections");
+    eprintln!(
+        "SyncFolderItems: {items_rate:.0} items/s in 512-item pages with {sync_workers} connections"
+    );
     let _ = stop.send(());
     server.await?;
     let (_, peak) = rss_mib();
@@ -214,7 +256,8 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
         build = build_secs,
         v3 = verdict(sim_mib < 1536.0),
     );
-    write_section(&args.write, "sim", &body).with_context(|| format!("writing {}", args.write.display()))?;
+    write_section(&args.write, "sim", &body)
+        .with_context(|| format!("writing {}", args.write.display()))?;
     println!("{body}");
     Ok(())
 }

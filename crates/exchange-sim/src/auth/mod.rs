@@ -79,6 +79,8 @@ fn ntlm_step(dir: &Directory, conn: &ConnState, token: &str) -> AuthOutcome {
     };
     let mut state = conn.ntlm.lock().expect("conn lock");
     if ntlm::is_negotiate(&bytes) {
+        // A new handshake replaces whatever identity the connection had.
+        *conn.identity.lock().expect("conn lock") = None;
         let mut server = ntlm::NtlmServer::new(&dir.netbios, &dir.domain, "EXCH01");
         return match server.challenge(&bytes) {
             Ok(challenge) => {

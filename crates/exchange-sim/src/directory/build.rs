@@ -8,6 +8,11 @@ use crate::scenario::{GroupKind, Scenario, ScenarioError, UserSpec};
 use crate::scope_filter::ScopeFilter;
 use std::collections::BTreeMap;
 
+/// Reports a directory error found while building `what` (e.g. `group Apps`).
+fn within(what: String) -> impl Fn(DirectoryError) -> ScenarioError {
+    move |e| ScenarioError::Invalid(format!("{what}: {e}"))
+}
+
 impl Directory {
     /// Builds the directory a scenario describes, generating its mailboxes' items.
     pub fn from_scenario(s: &Scenario) -> Result<Self, ScenarioError> {
@@ -47,6 +52,7 @@ impl Directory {
         }
         for g in &s.groups {
             let no = dir.find_group(&g.name).expect("group was just added");
+            let invalid = within(format!("group {}", g.name));
             for owner in &g.owners {
                 let u = dir
                     .find_user(owner)
@@ -54,12 +60,13 @@ impl Directory {
                 dir.groups[no.0 as usize].owners.push(u);
             }
             for m in &g.members {
-                let member = dir.find_member(m).map_err(invalid)?;
+                let member = dir.find_member(m).map_err(&invalid)?;
                 dir.add_member(no, member);
             }
         }
         for set in &s.user_sets {
             for gname in &set.groups {
+                let invalid = within(format!("user set {}", set.prefix));
                 let g = dir
                     .find_group(gname)
                     .ok_or_else(|| invalid(DirectoryError::NotFound(gname.clone())))?;
@@ -76,6 +83,7 @@ impl Directory {
                 .map_err(invalid)?;
         }
         for rg in &s.role_groups {
+            let invalid = within(format!("role group {}", rg.name));
             let members = rg
                 .members
                 .iter()
@@ -84,11 +92,12 @@ impl Directory {
                         .ok_or_else(|| DirectoryError::NotFound(m.clone()))
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(invalid)?;
+                .map_err(&invalid)?;
             dir.new_role_group(&rg.name, &rg.roles, members, rg.write_scope.as_deref())
                 .map_err(invalid)?;
         }
         for ra in &s.role_assignments {
+            let invalid = within(format!("role assignment {}", ra.name));
             let user = dir
                 .find_user(&ra.user)
                 .ok_or_else(|| invalid(DirectoryError::NotFound(ra.user.clone())))?;

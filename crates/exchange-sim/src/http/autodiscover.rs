@@ -26,11 +26,11 @@ fn ews_url(sim: &Sim, headers: &HeaderMap) -> String {
     format!("{}://{host}/EWS/Exchange.asmx", sim.scheme)
 }
 
-fn require_auth(sim: &Sim, conn: &ConnState, headers: &HeaderMap) -> Result<(), Response> {
+fn require_auth(sim: &Sim, conn: &ConnState, headers: &HeaderMap) -> Result<(), Box<Response>> {
     match auth::authenticate(sim, conn, headers) {
         AuthOutcome::User(_) => Ok(()),
-        AuthOutcome::NtlmChallenge(v) => Err(responses::ntlm_challenge(&v)),
-        AuthOutcome::Refused(_) => Err(responses::unauthorized(&sim.read().domain)),
+        AuthOutcome::NtlmChallenge(v) => Err(Box::new(responses::ntlm_challenge(&v))),
+        AuthOutcome::Refused(_) => Err(Box::new(responses::unauthorized(&sim.read().domain))),
     }
 }
 
@@ -53,7 +53,7 @@ pub async fn pox(
     body: Bytes,
 ) -> Response {
     if let Err(r) = require_auth(&sim, &conn, &headers) {
-        return r;
+        return *r;
     }
     let request = match PoxRequest::from_xml(&body) {
         Ok(r) => r,
@@ -84,7 +84,7 @@ pub async fn soap(
     body: Bytes,
 ) -> Response {
     if let Err(r) = require_auth(&sim, &conn, &headers) {
-        return r;
+        return *r;
     }
     let request = match GetUserSettingsRequest::from_xml(&body) {
         Ok(r) => r,

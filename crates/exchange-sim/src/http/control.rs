@@ -47,9 +47,9 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-fn find_user(dir: &Directory, address: &str) -> Result<UserNo, Response> {
+fn find_user(dir: &Directory, address: &str) -> Result<UserNo, Box<Response>> {
     dir.find_user(address)
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no user {address}")))
+        .ok_or_else(|| Box::new(error(StatusCode::NOT_FOUND, format!("no user {address}"))))
 }
 
 async fn reset(State(sim): State<Arc<Sim>>) -> Response {
@@ -80,7 +80,7 @@ async fn deliver(
     let mut dir = sim.write();
     let user = match find_user(&dir, &address) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (me_name, me_smtp) = (
         dir.user(user).display_name.clone(),
@@ -144,7 +144,7 @@ async fn modify(
     let mut dir = sim.write();
     let user = match find_user(&dir, &address) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some((_, serial)) = ids::parse_item_id(&item) else {
         return error(StatusCode::BAD_REQUEST, "malformed item id");
@@ -188,7 +188,7 @@ async fn remove(
     let mut dir = sim.write();
     let user = match find_user(&dir, &address) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let deleted = ids::parse_item_id(&item)
         .zip(dir.user_mut(user).mailbox.as_mut())
@@ -257,7 +257,7 @@ async fn set_password(
             dir.user_mut(u).password = p.password;
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -277,7 +277,7 @@ async fn set_ews(
             dir.user_mut(u).ews_enabled = e.enabled;
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 

@@ -95,13 +95,20 @@ pub fn item(
         date_time_sent: Some(iso8601(at - 30)),
         date_time_created: Some(iso8601(at - 30)),
         last_modified_time: Some(iso8601(at)),
-        importance: Some(if h % 11 == 0 { "High" } else { "Normal" }.into()),
-        categories: if h % 5 == 0 {
+        importance: Some(
+            if h.is_multiple_of(11) {
+                "High"
+            } else {
+                "Normal"
+            }
+            .into(),
+        ),
+        categories: if h.is_multiple_of(5) {
             vec!["Customer".into()]
         } else {
             Vec::new()
         },
-        has_attachments: Some(h % 7 == 0),
+        has_attachments: Some(h.is_multiple_of(7)),
         conversation_id: Some(format!("AAQkA{:016x}", mix(h ^ 1) >> 8)),
         ..ItemCommon::default()
     };

@@ -261,10 +261,7 @@ impl RawConn {
         }
         request.push_str("\r\n");
         request.push_str(body);
-        self.stream
-            .get_mut()
-            .write_all(request.as_bytes())
-            .await?;
+        self.stream.get_mut().write_all(request.as_bytes()).await?;
         self.read_response().await
     }
 
@@ -336,19 +333,17 @@ impl RawConn {
     }
 }
 
-/// A Python interpreter that can `import spnego, requests_ntlm`, looked for in
-/// `IMPERSYNC_TEST_PYTHON`, the repository's `.venv`, then `/tmp/pyv`.
+/// A Python interpreter that can `import spnego, requests_ntlm`: the one named by
+/// `IMPERSYNC_TEST_PYTHON` if set, else the repository's `.venv`, then `/tmp/pyv`.
 ///
 /// Without one the test is skipped with a loud message, unless
 /// `IMPERSYNC_REQUIRE_ALL` is set (as in CI), where it fails instead.
 pub fn python() -> Option<PathBuf> {
     let repo_venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin/python");
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("IMPERSYNC_TEST_PYTHON") {
-        candidates.push(p.into());
-    }
-    candidates.push(repo_venv.into());
-    candidates.push("/tmp/pyv/bin/python".into());
+    let candidates: Vec<PathBuf> = match std::env::var_os("IMPERSYNC_TEST_PYTHON") {
+        Some(p) => vec![p.into()],
+        None => vec![repo_venv.into(), "/tmp/pyv/bin/python".into()],
+    };
     for candidate in &candidates {
         let usable = std::process::Command::new(candidate)
             .args(["-c", "import spnego, requests_ntlm"])
