@@ -1,6 +1,8 @@
 //! The `impersync` command line.
 
 mod bench;
+mod check_access;
+mod setup_script_cmd;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -19,13 +21,17 @@ enum Command {
     Sim(sim_cmd::SimArgs),
     /// Run the built-in demo: the simulator with the demo organisation.
     Demo(sim_cmd::DemoArgs),
+    /// Check that the service account can reach a mailbox (or many), step by step.
+    CheckAccess(check_access::CheckAccessArgs),
+    /// Write the Exchange setup script (Stage I) for on-premises or Exchange Online.
+    SetupScript(setup_script_cmd::SetupScriptArgs),
     /// Run a benchmark and record its numbers in docs/benchmarks.md.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("IMPERSYNC_LOG")
@@ -33,9 +39,18 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        Command::Sim(args) => sim_cmd::sim(args).await,
-        Command::Demo(args) => sim_cmd::demo(args).await,
-        Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await,
+    let outcome = match Cli::parse().command {
+        Command::Sim(args) => sim_cmd::sim(args).await.map(|()| 0),
+        Command::Demo(args) => sim_cmd::demo(args).await.map(|()| 0),
+        Command::CheckAccess(args) => check_access::run(args).await,
+        Command::SetupScript(args) => setup_script_cmd::run(args).map(|()| 0),
+        Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await.map(|()| 0),
+    };
+    match outcome {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1)
+        }
     }
 }

@@ -28,6 +28,10 @@ pub enum FaultAction {
     Truncate,
 }
 
+/// Latency to add to one EWS request, while it holds its throttling slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InjectedLatency(pub Duration);
+
 /// The active fault settings.
 #[derive(Debug, Default)]
 pub struct Faults(Mutex<FaultSpec>);
@@ -41,6 +45,21 @@ impl Faults {
     /// The current settings.
     pub fn get(&self) -> FaultSpec {
         self.0.lock().expect("faults lock").clone()
+    }
+
+    /// Gives back the count an action consumed, for a request that never got in
+    /// (refused with 401, or one leg of an NTLM handshake).
+    pub fn put_back(&self, action: FaultAction) {
+        let mut f = self.0.lock().expect("faults lock");
+        let count = match action {
+            FaultAction::ServerBusy { .. } => f.server_busy.as_mut().map(|s| &mut s.count),
+            FaultAction::Http503 { .. } => f.http_503.as_mut().map(|s| &mut s.count),
+            FaultAction::Truncate => f.truncate.as_mut().map(|s| &mut s.count),
+            FaultAction::Reset | FaultAction::None => None,
+        };
+        if let Some(c) = count {
+            *c += 1;
+        }
     }
 
     /// The latency to add and the action for the next request, consuming one count.

@@ -70,10 +70,13 @@ impl Sim {
         self.directory.write().expect("directory lock")
     }
 
-    /// Restores the scenario's initial state: directory, faults, throttling and log.
+    /// Restores the scenario's initial state: directory, faults, throttling and log;
+    /// sync states issued before become invalid.
     pub fn reset(&self) -> Result<(), ScenarioError> {
         let scenario = self.scenario.read().expect("scenario lock").clone();
         *self.write() = Directory::from_scenario(&scenario)?;
+        // The mailboxes start over, so states issued before would skip changes.
+        self.sync_key.rotate();
         self.faults.set(scenario.faults.clone());
         self.throttle.reset(scenario.throttling.clone());
         self.log.clear();

@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use std::sync::RwLock;
 
 /// What a sync state belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +28,7 @@ const MAC_LEN: usize = 16;
 const BODY_LEN: usize = 16;
 
 /// Signs sync states and checks them.
-#[derive(Clone)]
-pub struct SyncStateKey([u8; 32]);
+pub struct SyncStateKey(RwLock<[u8; 32]>);
 
 impl std::fmt::Debug for SyncStateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,12 +39,18 @@ impl std::fmt::Debug for SyncStateKey {
 impl SyncStateKey {
     /// A fresh random key.
     pub fn random() -> Self {
-        Self(rand::random())
+        Self(RwLock::new(rand::random()))
+    }
+
+    /// Replaces the key: every state issued so far becomes invalid.
+    pub fn rotate(&self) {
+        *self.0.write().expect("sync key lock") = rand::random();
     }
 
     fn mac(&self, body: &[u8]) -> Hmac<Sha256> {
+        let key = *self.0.read().expect("sync key lock");
         let mut mac =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+            <Hmac<Sha256> as KeyInit>::new_from_slice(&key).expect("HMAC takes any key length");
         mac.update(body);
         mac
     }
@@ -117,5 +123,11 @@ mod tests {
         raw[10] ^= 1;
         assert_eq!(key.decode(inbox, &STANDARD.encode(raw)), None);
         assert_eq!(key.decode(inbox, "not base64!"), None);
+        key.rotate();
+        assert_eq!(
+            key.decode(inbox, &state),
+            None,
+            "rotation invalidates old states"
+        );
     }
 }

@@ -1,4 +1,8 @@
-//! EWS throttling: `EWSMaxConcurrency` per caller and a request budget.
+//! EWS throttling: `EWSMaxConcurrency` per budget and a request budget.
+//!
+//! As in Exchange 2010 SP2 RU4 and later, an impersonated request is charged to a copy
+//! of the target mailbox's budget, shared by every account that impersonates it; a
+//! request without impersonation is charged to the caller's own budget.
 
 use crate::directory::UserNo;
 use crate::scenario::ThrottlingSpec;
@@ -15,6 +19,15 @@ pub enum Throttled {
     Budget(u64),
 }
 
+/// Whose budget a request is charged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Budget {
+    /// The caller acting on its own mailbox.
+    Own(UserNo),
+    /// Any account impersonating this user.
+    Impersonated(UserNo),
+}
+
 #[derive(Debug)]
 struct CallerState {
     active: u32,
@@ -26,14 +39,14 @@ struct CallerState {
 #[derive(Debug)]
 pub struct Throttle {
     policy: Mutex<ThrottlingSpec>,
-    callers: Arc<Mutex<HashMap<UserNo, CallerState>>>,
+    callers: Arc<Mutex<HashMap<Budget, CallerState>>>,
 }
 
 /// Holds one concurrency slot until dropped.
 #[derive(Debug)]
 pub struct Slot {
-    caller: UserNo,
-    callers: Arc<Mutex<HashMap<UserNo, CallerState>>>,
+    caller: Budget,
+    callers: Arc<Mutex<HashMap<Budget, CallerState>>>,
 }
 
 impl Drop for Slot {
@@ -69,8 +82,8 @@ impl Throttle {
         self.policy.lock().expect("throttle lock").clone()
     }
 
-    /// Admits one request from `caller`, or says why not.
-    pub fn admit(&self, caller: UserNo) -> Result<Slot, Throttled> {
+    /// Admits one request charged to `caller`, or says why not.
+    pub fn admit(&self, caller: Budget) -> Result<Slot, Throttled> {
         let policy = self.policy();
         let mut callers = self.callers.lock().expect("throttle lock");
         let now = Instant::now();
@@ -113,16 +126,21 @@ mod tests {
             budget_per_second: 1,
             budget_burst: 3,
         });
-        let a = t.admit(UserNo(1)).unwrap();
-        let _b = t.admit(UserNo(1)).unwrap();
-        assert_eq!(t.admit(UserNo(1)).unwrap_err(), Throttled::Concurrency(2));
+        let one = Budget::Own(UserNo(1));
+        let a = t.admit(one).unwrap();
+        let _b = t.admit(one).unwrap();
+        assert_eq!(t.admit(one).unwrap_err(), Throttled::Concurrency(2));
         assert!(
-            t.admit(UserNo(2)).is_ok(),
+            t.admit(Budget::Own(UserNo(2))).is_ok(),
             "another caller has its own slots"
         );
+        assert!(
+            t.admit(Budget::Impersonated(UserNo(1))).is_ok(),
+            "impersonating a user does not use the user's own budget"
+        );
         drop(a);
-        let _c = t.admit(UserNo(1)).unwrap();
+        let _c = t.admit(one).unwrap();
         drop(_c);
-        assert!(matches!(t.admit(UserNo(1)), Err(Throttled::Budget(ms)) if ms > 0 && ms <= 1000));
+        assert!(matches!(t.admit(one), Err(Throttled::Budget(ms)) if ms > 0 && ms <= 1000));
     }
 }

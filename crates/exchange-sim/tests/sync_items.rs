@@ -7,7 +7,7 @@ use impersync_ews::ops::{ItemChange, ItemChanges, SyncFolderItems};
 use impersync_ews::types::{BaseShape, EntityId, FolderRef, Item, Shape};
 use impersync_ews::{ResponseClass, ResponseCode};
 use serde_json::json;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 const ALICE_ADDR: &str = "alice@contoso.test";
 
@@ -127,68 +127,178 @@ async fn small_pages_split_the_initial_sync() {
     assert_eq!(again, ids.into_iter().collect());
 }
 
+/// What a client holds: item id to (subject, read flag).
+type Replica = HashMap<String, (Option<String>, Option<bool>)>;
+
+/// Applies changes as a client does, checking that each one makes sense to it: a Create
+/// for an item it does not hold, an Update or ReadFlagChange for an item it holds.
+/// Returns the ids of Deletes for items it never held (which clients must tolerate).
+fn apply(replica: &mut Replica, changes: &[ItemChange]) -> Vec<String> {
+    let mut unknown_deletes = Vec::new();
+    for c in changes {
+        match c {
+            ItemChange::Create(Item::Message(m)) => {
+                let id = m.item.item_id.as_ref().unwrap().id.clone();
+                let old = replica.insert(id.clone(), (m.item.subject.clone(), m.is_read));
+                assert!(
+                    old.is_none(),
+                    "Create for {id}, which the client already holds"
+                );
+            }
+            ItemChange::Update(Item::Message(m)) => {
+                let id = m.item.item_id.as_ref().unwrap().id.clone();
+                let old = replica.insert(id.clone(), (m.item.subject.clone(), m.is_read));
+                assert!(old.is_some(), "Update for {id}, which the client never got");
+            }
+            ItemChange::ReadFlagChange { item_id, is_read } => {
+                let held = replica
+                    .get_mut(&item_id.id)
+                    .unwrap_or_else(|| panic!("ReadFlagChange for {}, never got", item_id.id));
+                held.1 = Some(*is_read);
+            }
+            ItemChange::Delete(id) => {
+                if replica.remove(&id.id).is_none() {
+                    unknown_deletes.push(id.id.clone());
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    unknown_deletes
+}
+
+/// The server's truth about alice's inbox.
+async fn inbox_truth(server: &Server) -> Replica {
+    let r = server
+        .as_master(
+            ALICE_ADDR,
+            &impersync_ews::ops::FindItem {
+                traversal: "Shallow".into(),
+                shape: Shape::base(BaseShape::Default),
+                paging: None,
+                parent_folder_ids: vec![FolderRef::distinguished("inbox")],
+            },
+        )
+        .await
+        .ok();
+    success(r.messages.into_iter().next().unwrap())
+        .entries
+        .into_iter()
+        .map(|i| match i {
+            Item::Message(m) => (m.item.item_id.unwrap().id, (m.item.subject, m.is_read)),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+fn subject_and_read(mut req: SyncFolderItems) -> SyncFolderItems {
+    req.shape = Shape {
+        base: BaseShape::IdOnly,
+        additional: vec!["item:Subject".into(), "message:IsRead".into()],
+    };
+    req
+}
+
 #[tokio::test]
-async fn changes_during_paging_are_reported_once_and_as_what_they_are() {
+async fn changes_during_a_paged_sync_never_lose_or_invent_an_item() {
     let server = Server::demo().await;
     let first = sync_once(
         &server,
         MASTER,
         ALICE_ADDR,
-        &sync_items(FolderRef::distinguished("inbox"), None, 20),
+        &subject_and_read(sync_items(FolderRef::distinguished("inbox"), None, 20)),
     )
     .await;
     assert!(!first.includes_last_item_in_range);
+    let mut replica = Replica::new();
+    assert!(apply(&mut replica, &first.changes).is_empty());
     let seen = created_ids(&first.changes);
-    let all = sync_all(&server, MASTER, ALICE_ADDR, "inbox", None, 512).await;
-    let unseen: Vec<String> = created_ids(&all.0)
-        .into_iter()
+    let unseen: Vec<String> = inbox_truth(&server)
+        .await
+        .into_keys()
         .filter(|id| !seen.contains(id))
         .collect();
     assert_eq!(unseen.len(), 30);
 
-    // One item already synced and one not yet synced change between pages.
+    // Items already synced and items not synced yet change between pages.
+    let changes = [
+        (&seen[0], json!({ "subject": "seen, then changed" })),
+        (&seen[1], json!({ "is_read": true })),
+        (&unseen[0], json!({ "subject": "unseen, then changed" })),
+        // Only the read flag of an item the client has not got yet: it must still arrive
+        // whole.
+        (&unseen[1], json!({ "is_read": true })),
+    ];
+    for (id, change) in changes {
+        assert_eq!(server.patch_item(ALICE_ADDR, id, change).await, 200);
+    }
+    assert_eq!(server.delete_item(ALICE_ADDR, &seen[2]).await, 204);
+    assert_eq!(server.delete_item(ALICE_ADDR, &unseen[2]).await, 204);
+    let fresh = server
+        .deliver(ALICE_ADDR, "inbox", "fresh", "a@b.test")
+        .await;
+
+    let mut state = first.sync_state;
+    let mut all = Vec::new();
+    let mut unknown_deletes = Vec::new();
+    loop {
+        let p = sync_once(
+            &server,
+            MASTER,
+            ALICE_ADDR,
+            &subject_and_read(sync_items(
+                FolderRef::distinguished("inbox"),
+                Some(state),
+                20,
+            )),
+        )
+        .await;
+        unknown_deletes.extend(apply(&mut replica, &p.changes));
+        all.extend(p.changes);
+        state = p.sync_state;
+        if p.includes_last_item_in_range {
+            break;
+        }
+    }
     assert_eq!(
-        server
-            .patch_item(
-                ALICE_ADDR,
-                &seen[0],
-                json!({ "subject": "seen, then changed" })
-            )
-            .await,
-        200
+        replica,
+        inbox_truth(&server).await,
+        "the client ends up with the mailbox"
     );
+    assert_eq!(replica.len(), 50 - 2 + 1);
     assert_eq!(
-        server
-            .patch_item(
-                ALICE_ADDR,
-                &unseen[0],
-                json!({ "subject": "unseen, then changed" })
-            )
-            .await,
-        200
+        replica[&unseen[0]].0.as_deref(),
+        Some("unseen, then changed")
     );
-    let (rest, pages, _) = sync_all(
+    assert_eq!(replica[&unseen[1]].1, Some(true));
+    assert_eq!(replica[&seen[0]].0.as_deref(), Some("seen, then changed"));
+    assert!(replica.contains_key(&fresh));
+    // The item deleted before the client got it is never created; at most its deletion
+    // is reported, which a client ignores.
+    assert!(
+        unknown_deletes.iter().all(|id| *id == unseen[2]),
+        "{unknown_deletes:?}"
+    );
+    let mentions = |id: &str| {
+        all.iter()
+            .filter(|c| match c {
+                ItemChange::Create(i) | ItemChange::Update(i) => i.id().unwrap().id == id,
+                ItemChange::ReadFlagChange { item_id, .. } => item_id.id == id,
+                ItemChange::Delete(i) => i.id == id,
+            })
+            .count()
+    };
+    assert!(mentions(&unseen[2]) <= 1);
+    assert_eq!(mentions(&seen[2]), 1);
+    // Nothing more.
+    let tail = sync_once(
         &server,
         MASTER,
         ALICE_ADDR,
-        "inbox",
-        Some(first.sync_state),
-        20,
+        &sync_items(FolderRef::distinguished("inbox"), Some(state), 512),
     )
     .await;
-    assert_eq!(pages, vec![20, 11]);
-    let mut creates = HashSet::new();
-    let mut updates = Vec::new();
-    for c in &rest {
-        match c {
-            ItemChange::Create(i) => assert!(creates.insert(i.id().unwrap().id.clone())),
-            ItemChange::Update(i) => updates.push(i.clone()),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    assert_eq!(creates, unseen.iter().cloned().collect::<HashSet<_>>());
-    assert_eq!(updates.len(), 1);
-    assert_eq!(updates[0].id().unwrap().id, seen[0]);
+    assert!(tail.changes.is_empty(), "{:?}", tail.changes);
 }
 
 #[tokio::test]
@@ -570,4 +680,41 @@ async fn syncing_needs_the_same_impersonation_rights() {
     assert!(r.body.contains("<m:SyncState"), "{}", r.body);
     let r = r.ok();
     error_of(&r.messages[0], ResponseCode::ErrorAccessDenied);
+}
+
+#[tokio::test]
+async fn the_control_api_changes_only_the_named_mailbox() {
+    let server = Server::demo().await;
+    let (_, _, alice_state) = sync_all(&server, MASTER, ALICE_ADDR, "inbox", None, 512).await;
+    let (bob_changes, _, bob_state) =
+        sync_all(&server, MASTER, "bob@contoso.test", "inbox", None, 512).await;
+    let bob_item = &created_ids(&bob_changes)[0];
+    // bob's item id, addressed to alice's mailbox.
+    assert_eq!(
+        server
+            .patch_item(ALICE_ADDR, bob_item, json!({ "subject": "wrong mailbox" }))
+            .await,
+        404
+    );
+    assert_eq!(server.delete_item(ALICE_ADDR, bob_item).await, 404);
+    let (alice, _, _) =
+        sync_all(&server, MASTER, ALICE_ADDR, "inbox", Some(alice_state), 512).await;
+    assert!(alice.is_empty(), "{alice:?}");
+    let (bob, _, _) = sync_all(
+        &server,
+        MASTER,
+        "bob@contoso.test",
+        "inbox",
+        Some(bob_state),
+        512,
+    )
+    .await;
+    assert!(bob.is_empty(), "{bob:?}");
+    // Addressed to its own mailbox, it works.
+    assert_eq!(
+        server
+            .patch_item("bob@contoso.test", bob_item, json!({ "is_read": true }))
+            .await,
+        200
+    );
 }

@@ -12,6 +12,7 @@ mod credentials;
 mod error;
 mod governor;
 mod impersonation;
+pub mod oauth;
 mod outcome;
 mod secret;
 pub mod setup_script;

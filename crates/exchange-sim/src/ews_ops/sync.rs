@@ -12,11 +12,26 @@ use std::collections::HashSet;
 
 const BAD_STATE: &str = "Synchronization state data is corrupt or otherwise invalid.";
 
-/// An error message that still carries the elements clients require in sync responses.
-fn failed<T: Default>(code: ResponseCode, text: impl Into<String>) -> ResponseMessage<T> {
+/// An error message that still carries the elements clients require in sync responses:
+/// an empty SyncState and IncludesLast...InRange true, as Exchange sends them.
+fn failed<T>(code: ResponseCode, text: impl Into<String>, payload: T) -> ResponseMessage<T> {
     ResponseMessage {
         status: ResponseStatus::error(code, text),
-        payload: Some(T::default()),
+        payload: Some(payload),
+    }
+}
+
+fn no_items() -> ItemChanges {
+    ItemChanges {
+        includes_last_item_in_range: true,
+        ..ItemChanges::default()
+    }
+}
+
+fn no_folders() -> FolderChanges {
+    FolderChanges {
+        includes_last_folder_in_range: true,
+        ..FolderChanges::default()
     }
 }
 
@@ -25,7 +40,7 @@ pub fn sync_folder_items(ctx: &Ctx<'_>, req: SyncFolderItems) -> SyncFolderItems
     let message = (|| {
         let folder = match ctx.folder(&req.folder) {
             Ok(n) => n,
-            Err((code, text)) => return failed(code, text),
+            Err((code, text)) => return failed(code, text, no_items()),
         };
         let mb = ctx.mailbox().expect("folder resolved");
         let target = SyncTarget::Items {
@@ -36,7 +51,13 @@ pub fn sync_folder_items(ctx: &Ctx<'_>, req: SyncFolderItems) -> SyncFolderItems
             None => 0,
             Some(state) => match ctx.sim.sync_key.decode(target, state) {
                 Some(w) => w,
-                None => return failed(ResponseCode::ErrorInvalidSyncStateData, BAD_STATE),
+                None => {
+                    return failed(
+                        ResponseCode::ErrorInvalidSyncStateData,
+                        BAD_STATE,
+                        no_items(),
+                    );
+                }
             },
         };
         let ignore: HashSet<u64> = req
@@ -79,19 +100,25 @@ pub fn sync_folder_hierarchy(
     let message = (|| {
         let mb = match ctx.mailbox() {
             Ok(mb) => mb,
-            Err((code, text)) => return failed(code, text),
+            Err((code, text)) => return failed(code, text, no_folders()),
         };
         if let Some(f) = &req.folder
             && let Err((code, text)) = ctx.folder(f)
         {
-            return failed(code, text);
+            return failed(code, text, no_folders());
         }
         let target = SyncTarget::Hierarchy { mailbox: mb.number };
         let watermark = match &req.sync_state {
             None => 0,
             Some(state) => match ctx.sim.sync_key.decode(target, state) {
                 Some(w) => w,
-                None => return failed(ResponseCode::ErrorInvalidSyncStateData, BAD_STATE),
+                None => {
+                    return failed(
+                        ResponseCode::ErrorInvalidSyncStateData,
+                        BAD_STATE,
+                        no_folders(),
+                    );
+                }
             },
         };
         ResponseMessage::ok(FolderChanges {

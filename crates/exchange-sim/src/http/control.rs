@@ -146,9 +146,15 @@ async fn modify(
         Ok(u) => u,
         Err(r) => return *r,
     };
-    let Some((_, serial)) = ids::parse_item_id(&item) else {
+    let Some((mailbox, serial)) = ids::parse_item_id(&item) else {
         return error(StatusCode::BAD_REQUEST, "malformed item id");
     };
+    if dir.user(user).mailbox.as_ref().map(|mb| mb.number) != Some(mailbox) {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no such item in {address}'s mailbox"),
+        );
+    }
     let updated = m.subject.map(|subject| {
         let ctx = Ctx {
             dir: &dir,
@@ -192,7 +198,7 @@ async fn remove(
     };
     let deleted = ids::parse_item_id(&item)
         .zip(dir.user_mut(user).mailbox.as_mut())
-        .is_some_and(|((_, serial), mb)| mb.delete(serial));
+        .is_some_and(|((mailbox, serial), mb)| mailbox == mb.number && mb.delete(serial));
     if deleted {
         StatusCode::NO_CONTENT.into_response()
     } else {

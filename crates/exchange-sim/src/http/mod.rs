@@ -6,7 +6,7 @@ mod ews;
 mod responses;
 
 use crate::auth::ConnState;
-use crate::faults::FaultAction;
+use crate::faults::{FaultAction, InjectedLatency};
 use crate::sim::Sim;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -78,10 +78,8 @@ pub async fn run(listener: TcpListener, sim: Arc<Sim>, shutdown: impl Future<Out
                 } else {
                     Default::default()
                 };
-                if !latency.is_zero() {
-                    tokio::time::sleep(latency).await;
-                }
                 if action == FaultAction::Reset {
+                    tokio::time::sleep(latency).await;
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::ConnectionReset,
                         "simulated connection reset",
@@ -89,6 +87,9 @@ pub async fn run(listener: TcpListener, sim: Arc<Sim>, shutdown: impl Future<Out
                 }
                 req.extensions_mut().insert(conn);
                 req.extensions_mut().insert(action);
+                // The EWS handler waits while it holds its throttling slot, as a slow
+                // server would hold the connection.
+                req.extensions_mut().insert(InjectedLatency(latency));
                 Ok::<_, std::io::Error>(
                     app.oneshot(req)
                         .await

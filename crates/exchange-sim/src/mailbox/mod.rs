@@ -7,10 +7,9 @@ mod record;
 pub mod time;
 
 pub use folders::{FolderState, MSG_ROOT, ROOT};
-pub use record::{Content, ItemRecord};
-
 use impersync_ews::ops::{FolderChange, ItemChange};
 use impersync_ews::types::{EntityId, Folder, FolderKind, Item};
+pub use record::{Content, ItemRecord};
 use std::collections::{HashMap, HashSet};
 
 /// A user's mailbox.
@@ -108,7 +107,11 @@ impl Mailbox {
         let rec = self.items.get_mut(&serial).filter(|r| r.is_live())?;
         self.seq += 1;
         let f = &mut self.folders[rec.folder as usize];
-        f.changes.remove(&rec.last);
+        // The creation entry stays, so that a paged sync still meets the item where it
+        // began even when its later changes jump ahead of the client.
+        if rec.last != rec.created {
+            f.changes.remove(&rec.last);
+        }
         f.changes.insert(self.seq, serial);
         rec.last = self.seq;
         rec.version += 1;
@@ -164,10 +167,17 @@ impl Mailbox {
             .filter(|s| self.items[s].is_live())
             .collect();
         serials.sort_unstable_by(|a, b| b.cmp(a));
+        serials.dedup();
         serials
     }
 
     /// The changes in a folder after `watermark`, at most `max`, skipping ignored serials.
+    ///
+    /// An item has two places in the change index: where it was created, and where it
+    /// last changed. A client that passes the first learns of the item (a Create with its
+    /// current properties); the second then reports what changed since, or nothing if
+    /// the Create came in the same call. So an item that changes while a paged sync is
+    /// under way is never reported only as an Update or a ReadFlagChange.
     pub fn item_changes(
         &self,
         folder: u16,
@@ -191,11 +201,15 @@ impl Mailbox {
                 continue;
             }
             let rec = &self.items[&serial];
-            let kind = if rec.created > watermark {
+            let kind = if seq == rec.created {
                 if !rec.is_live() {
+                    // Created and deleted since the client last looked: nothing to say.
                     continue;
                 }
                 ItemChangeKind::Create
+            } else if rec.created > watermark {
+                // Its Create was reported by this same call.
+                continue;
             } else if !rec.is_live() {
                 ItemChangeKind::Delete
             } else if rec.modified > watermark {
@@ -334,5 +348,57 @@ mod tests {
         );
         assert_eq!(m.folders[inbox as usize].total, 2);
         assert_eq!(m.folders[inbox as usize].unread, 1);
+    }
+
+    #[test]
+    fn an_item_changed_before_a_paged_sync_reaches_it_is_still_created() {
+        let (mut m, inbox) = inbox_with(6);
+        let none = HashSet::new();
+        let first = m.item_changes(inbox, 0, 2, &none);
+        assert_eq!(
+            first.changes,
+            vec![(1, ItemChangeKind::Create), (2, ItemChangeKind::Create)]
+        );
+        // Item 3 has not been sent yet when its read flag changes.
+        m.set_read(3, true);
+        let second = m.item_changes(inbox, first.watermark, 2, &none);
+        // Item 3 was met where it was created, in this page.
+        assert_eq!(
+            second.changes,
+            vec![(3, ItemChangeKind::Create), (4, ItemChangeKind::Create)]
+        );
+        let third = m.item_changes(inbox, second.watermark, 2, &none);
+        // Its read flag change comes after its Create.
+        assert_eq!(
+            third.changes,
+            vec![(5, ItemChangeKind::Create), (6, ItemChangeKind::Create)]
+        );
+        let fourth = m.item_changes(inbox, third.watermark, 2, &none);
+        assert_eq!(fourth.changes, vec![(3, ItemChangeKind::ReadFlag)]);
+        assert!(fourth.complete);
+        // One item, listed once.
+        assert_eq!(m.live_items(inbox), vec![6, 5, 4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn an_item_sent_in_an_earlier_page_then_changed_is_an_update() {
+        let (mut m, inbox) = inbox_with(4);
+        let none = HashSet::new();
+        let first = m.item_changes(inbox, 0, 2, &none);
+        // Items 1 and 2 were sent; they change while the paged sync goes on, and so
+        // does item 3, which was not sent yet: it is created once, with no Update.
+        m.set_read(1, true);
+        m.update(2, Item::Other(Default::default()));
+        m.update(3, Item::Other(Default::default()));
+        let rest = m.item_changes(inbox, first.watermark, 512, &none);
+        assert_eq!(
+            rest.changes,
+            vec![
+                (3, ItemChangeKind::Create),
+                (4, ItemChangeKind::Create),
+                (1, ItemChangeKind::ReadFlag),
+                (2, ItemChangeKind::Update)
+            ]
+        );
     }
 }

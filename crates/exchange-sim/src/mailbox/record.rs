@@ -16,7 +16,7 @@ pub enum Content {
 pub struct ItemRecord {
     /// Folder number.
     pub folder: u16,
-    /// Sequence number of its creation.
+    /// Sequence number of its creation; the item keeps this key in the change index too.
     pub created: u64,
     /// Sequence number of its last property change (0 if never changed).
     pub modified: u64,

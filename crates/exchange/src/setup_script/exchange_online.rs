@@ -39,8 +39,12 @@ pub(super) fn write(plan: &Plan, app: &App) -> String {
     script.comment("Run it in Exchange Online PowerShell, after Connect-ExchangeOnline,");
     script.comment("as an Exchange administrator.");
     script.comment(&format!(
-        "It lets the Entra app {} ({}) open only the mailboxes of the group {}.",
-        app.display_name, app.id, plan.group.name
+        "The Entra app {} ({}) gets access,",
+        app.display_name, app.id
+    ));
+    script.comment(&format!(
+        "limited to the direct members of the group {}.",
+        plan.group.name
     ));
     script.comment("IMPORTANT: in Entra ID, remove any tenant-wide (admin-consented) grant of");
     for (_, permission) in roles {

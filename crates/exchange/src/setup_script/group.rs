@@ -35,10 +35,10 @@ pub(super) fn write_group(script: &mut Script, plan: &Plan, placement: Placement
         }
         GroupKind::Security => "New members need an owner's approval; leaving is closed.",
     });
+    script.comment("The scope below names it by its distinguished name, which must be:");
+    script.comment(&format!("  {}", group.dn));
     script.comment(&format!(
-        "Its distinguished name must be {}; check with: \
-         Get-DistributionGroup -Identity {} | Format-List DistinguishedName",
-        group.dn,
+        "Check with: Get-DistributionGroup -Identity {} | Format-List DistinguishedName",
         quote::powershell(&group.alias)
     ));
     script.progress(&format!(

@@ -66,22 +66,14 @@ impl NameKind {
 
     /// Checks a value; the error names `field` and says what is wrong.
     pub(super) fn check(self, field: &'static str, value: &str) -> Result<(), SetupScriptError> {
-        self.problem(value)
-            .map_or(Ok(()), |problem| Err(self.invalid(field, value, problem)))
-    }
-
-    /// The error for a value of this kind that is wrong in the way `problem` says.
-    pub(super) fn invalid(
-        self,
-        field: &'static str,
-        value: &str,
-        problem: String,
-    ) -> SetupScriptError {
-        SetupScriptError::InvalidValue {
-            field,
-            value: value.to_owned(),
-            kind: self,
-            problem,
+        match self.problem(value) {
+            None => Ok(()),
+            Some(problem) => Err(SetupScriptError::InvalidValue {
+                field,
+                value: value.to_owned(),
+                kind: self,
+                problem,
+            }),
         }
     }
 
@@ -231,8 +223,8 @@ mod tests {
         }
     }
 
-    fn rejects(kind: NameKind, values: &[&str]) {
-        for value in values {
+    fn rejects<S: AsRef<str>>(kind: NameKind, values: &[S]) {
+        for value in values.iter().map(AsRef::as_ref) {
             assert!(
                 kind.problem(value).is_some(),
                 "{kind} {value:?} should be refused"
@@ -313,6 +305,8 @@ mod tests {
             ],
         );
         rejects(NameKind::Address, HOSTILE);
+        let in_local_part: Vec<String> = HOSTILE.iter().map(|h| format!("{h}@c.com")).collect();
+        rejects(NameKind::Address, &in_local_part);
     }
 
     #[test]
@@ -363,6 +357,8 @@ mod tests {
                 "OU=a'b,DC=x",
             ],
         );
+        let in_a_part: Vec<String> = HOSTILE.iter().map(|h| format!("OU={h},DC=x")).collect();
+        rejects(NameKind::OrganizationalUnit, &in_a_part);
     }
 
     #[test]

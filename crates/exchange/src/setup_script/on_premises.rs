@@ -17,8 +17,12 @@ pub(super) fn write(plan: &Plan, lab_password: Option<&str>) -> String {
     script
         .comment("Run it in the Exchange Management Shell as a member of Organization Management.");
     script.comment(&format!(
-        "It lets the service account {} impersonate the direct members of the group {} ({}) only.",
-        plan.service_upn, plan.group.name, plan.domain
+        "The service account {} gets ApplicationImpersonation,",
+        plan.service_upn
+    ));
+    script.comment(&format!(
+        "limited to the direct members of the group {}.",
+        plan.group.name
     ));
     write_service_account(&mut script, plan, lab_password);
     write_group(&mut script, plan, Placement::InOrganizationalUnit);

@@ -34,7 +34,6 @@ pub(super) enum Principal {
 
 /// Validated options.
 pub(super) struct Plan {
-    pub domain: String,
     pub service_account: String,
     pub service_upn: String,
     pub group: Group,
@@ -58,7 +57,6 @@ impl Plan {
             NameKind::Password.check("lab_password", password)?;
         }
         Ok(Self {
-            domain: o.domain.clone(),
             service_account: o.service_account.clone(),
             service_upn: format!("{}@{}", o.service_account, o.domain),
             group: group(o)?,

@@ -120,3 +120,34 @@ impl Script {
         self.text.push('\n');
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Cmdlet, Script};
+    use impersync_exchange_sim::cmdlet::parse_script;
+
+    #[test]
+    fn comments_stay_on_one_line_and_values_are_quoted() {
+        let mut script = Script::default();
+        script.step("x\nRemove-Mailbox -Identity a\r\nRemove-Mailbox -Identity b\u{2028}c");
+        script.run(
+            Cmdlet::new("Set-User")
+                .value("Identity", "a'; Remove-Mailbox b; '")
+                .values("Members", &["c\u{2019}d".to_owned(), "$(e)".to_owned()])
+                .keyword("Type", "Security")
+                .switch("Force"),
+        );
+        let text = script.finish();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        let commands = parse_script(&text).expect("parses");
+        assert_eq!(commands.len(), 1);
+        assert_eq!(
+            commands[0].string("Identity"),
+            Ok("a'; Remove-Mailbox b; '")
+        );
+        assert_eq!(
+            commands[0].list("Members"),
+            Ok(vec!["c\u{2019}d".to_owned(), "$(e)".to_owned()])
+        );
+    }
+}

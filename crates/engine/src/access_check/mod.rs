@@ -1,0 +1,10 @@
+//! Access checks: the "Service Account Access" test, step by step, and its bulk form.
+
+mod bulk;
+mod probe;
+mod single;
+mod step;
+
+pub use bulk::{BulkOptions, BulkResult, UserResult, bulk_check, summarize};
+pub use single::{CheckOptions, CheckReport, EwsSource, check_access};
+pub use step::{Step, StepStatus};
