@@ -1,8 +1,10 @@
 //! `impersync sim` and `impersync demo`.
 
 use anyhow::Context;
+use impersync_exchange_sim::tls::SimTls;
 use impersync_exchange_sim::{Scenario, Sim};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -15,6 +17,25 @@ pub struct SimArgs {
     /// `demo` for the built-in organisation, or a path to a scenario TOML file.
     #[arg(long, default_value = "demo")]
     scenario: String,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// HTTPS for the simulator.
+#[derive(Debug, clap::Args)]
+pub struct TlsArgs {
+    /// Also serve HTTPS on this address (port 0 picks a free port).
+    #[arg(long)]
+    tls_listen: Option<SocketAddr>,
+    /// Certificate chain (PEM) for HTTPS; without it a CA and certificate are generated.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for --tls-cert.
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
+    /// Write the generated CA certificate here, for clients' --ca-file.
+    #[arg(long)]
+    tls_ca_out: Option<PathBuf>,
 }
 
 /// Arguments of `impersync demo`.
@@ -29,15 +50,20 @@ pub struct DemoArgs {
 pub async fn sim(args: SimArgs) -> anyhow::Result<()> {
     let scenario = Scenario::load(&args.scenario)
         .with_context(|| format!("loading scenario `{}`", args.scenario))?;
-    serve(args.listen, scenario, false).await
+    serve(args.listen, scenario, false, Some(args.tls)).await
 }
 
 /// Runs the demo organisation until Ctrl-C.
 pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    serve(args.listen, Scenario::demo(), true).await
+    serve(args.listen, Scenario::demo(), true, None).await
 }
 
-async fn serve(listen: SocketAddr, scenario: Scenario, demo: bool) -> anyhow::Result<()> {
+async fn serve(
+    listen: SocketAddr,
+    scenario: Scenario,
+    demo: bool,
+    tls: Option<TlsArgs>,
+) -> anyhow::Result<()> {
     let domain = scenario.domain.clone();
     let sim = Arc::new(Sim::new(scenario).context("building the simulated organisation")?);
     let listener = TcpListener::bind(listen).await.with_context(|| {
@@ -56,10 +82,57 @@ async fn serve(listen: SocketAddr, scenario: Scenario, demo: bool) -> anyhow::Re
         );
         println!("  Its password is set in the built-in demo scenario; see README.md.");
     }
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let mut https = None;
+    if let Some(tls) = tls.filter(|t| t.tls_listen.is_some()) {
+        let tls_addr = tls.tls_listen.expect("filtered above");
+        let config = match (&tls.tls_cert, &tls.tls_key) {
+            (Some(cert), Some(key)) => SimTls::from_pem(
+                &std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?,
+                &std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?,
+            )?,
+            _ => {
+                let names = [
+                    domain.clone(),
+                    format!("autodiscover.{domain}"),
+                    format!("mail.{domain}"),
+                    "localhost".into(),
+                    "127.0.0.1".into(),
+                ];
+                SimTls::generate(&names)?
+            }
+        };
+        if let (Some(path), Some(pem)) = (&tls.tls_ca_out, &config.ca_pem) {
+            std::fs::write(path, pem)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("  CA certificate written to {}", path.display());
+        }
+        let tls_listener = TcpListener::bind(tls_addr).await.with_context(|| {
+            format!("cannot listen on {tls_addr}; pick another with --tls-listen")
+        })?;
+        println!(
+            "  HTTPS:        https://{}/EWS/Exchange.asmx",
+            tls_listener.local_addr()?
+        );
+        println!("  Certificate SHA-256: {}", config.fingerprint);
+        let mut stopped = stop.subscribe();
+        https = Some(tokio::spawn(impersync_exchange_sim::run_tls(
+            tls_listener,
+            Arc::clone(&sim),
+            config.config,
+            async move {
+                let _ = stopped.changed().await;
+            },
+        )));
+    }
     println!("Press Ctrl-C to stop.");
     impersync_exchange_sim::run(listener, sim, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;
+    let _ = stop.send(true);
+    if let Some(h) = https {
+        let _ = h.await;
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! EWS, Autodiscover and OAuth 2.0 over HTTP, and a control API under `/_sim/`.
 
 pub mod auth;
+pub mod autodiscover_control;
 pub mod cmdlet;
 pub mod directory;
 mod ews_ops;
@@ -19,7 +20,8 @@ pub mod shell;
 pub mod sim;
 pub mod sync_state;
 pub mod throttle;
+pub mod tls;
 
-pub use http::run;
+pub use http::{run, run_tls};
 pub use scenario::Scenario;
 pub use sim::Sim;

@@ -1,5 +1,6 @@
 //! The simulator's shared state.
 
+use crate::autodiscover_control::AutodiscoverControl;
 use crate::directory::Directory;
 use crate::faults::Faults;
 use crate::oauth::{OAuthClient, OAuthServer};
@@ -8,7 +9,7 @@ use crate::scenario::{Scenario, ScenarioError};
 use crate::sync_state::SyncStateKey;
 use crate::throttle::Throttle;
 use impersync_ews::ServerVersionInfo;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 /// How long simulated OAuth access tokens live.
@@ -21,8 +22,10 @@ pub struct Sim {
     directory: Arc<RwLock<Directory>>,
     /// The OAuth 2.0 authority.
     pub oauth: Arc<OAuthServer>,
-    /// `http` or `https`, as clients reach the simulator.
-    pub scheme: &'static str,
+    /// The port of the HTTPS listener, once one runs (for Autodiscover's HTTP redirect).
+    https_port: Mutex<Option<u16>>,
+    /// Autodiscover behaviour set through the control API.
+    pub autodiscover: Mutex<AutodiscoverControl>,
     /// Signs sync states.
     pub sync_key: SyncStateKey,
     /// Injected faults.
@@ -50,7 +53,8 @@ impl Sim {
         Ok(Self {
             throttle: Throttle::new(scenario.throttling.clone()),
             oauth: OAuthServer::new(oauth_clients(&scenario), ACCESS_TOKEN_LIFETIME, check),
-            scheme: "http",
+            https_port: Mutex::new(None),
+            autodiscover: Mutex::new(AutodiscoverControl::default()),
             directory,
             scenario: RwLock::new(scenario),
             sync_key: SyncStateKey::random(),
@@ -80,8 +84,19 @@ impl Sim {
         self.faults.set(scenario.faults.clone());
         self.throttle.reset(scenario.throttling.clone());
         self.log.clear();
+        *self.autodiscover.lock().expect("autodiscover lock") = AutodiscoverControl::default();
         self.oauth.set_clients(oauth_clients(&scenario));
         Ok(())
+    }
+
+    /// Records the HTTPS listener's port.
+    pub fn set_https_port(&self, port: u16) {
+        *self.https_port.lock().expect("port lock") = Some(port);
+    }
+
+    /// The HTTPS listener's port, if one runs.
+    pub fn https_port(&self) -> Option<u16> {
+        *self.https_port.lock().expect("port lock")
     }
 
     /// The scenario this simulator started from.

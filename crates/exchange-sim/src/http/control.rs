@@ -1,5 +1,6 @@
 //! The control API under `/_sim/`: drive the simulated organisation from tests and demos.
 
+use crate::autodiscover_control::AutodiscoverControl;
 use crate::directory::{Directory, UserNo};
 use crate::ews_ops::Ctx;
 use crate::mailbox::{Content, ids};
@@ -41,6 +42,10 @@ pub fn router() -> Router<Arc<Sim>> {
                 .delete(clear_faults),
         )
         .route("/throttling", put(set_throttling))
+        .route(
+            "/autodiscover",
+            axum::routing::get(get_autodiscover).put(set_autodiscover),
+        )
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -323,5 +328,17 @@ async fn clear_faults(State(sim): State<Arc<Sim>>) -> StatusCode {
 
 async fn set_throttling(State(sim): State<Arc<Sim>>, Json(t): Json<ThrottlingSpec>) -> StatusCode {
     sim.throttle.reset(t);
+    StatusCode::NO_CONTENT
+}
+
+async fn get_autodiscover(State(sim): State<Arc<Sim>>) -> Json<AutodiscoverControl> {
+    Json(sim.autodiscover.lock().expect("autodiscover lock").clone())
+}
+
+async fn set_autodiscover(
+    State(sim): State<Arc<Sim>>,
+    Json(a): Json<AutodiscoverControl>,
+) -> StatusCode {
+    *sim.autodiscover.lock().expect("autodiscover lock") = a;
     StatusCode::NO_CONTENT
 }

@@ -19,6 +19,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// Largest request body accepted (EWS requests are small; uploads are not simulated).
@@ -30,8 +31,14 @@ pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/EWS/Exchange.asmx", ews.clone())
         .route("/ews/exchange.asmx", ews)
-        .route("/autodiscover/autodiscover.xml", post(autodiscover::pox))
-        .route("/Autodiscover/Autodiscover.xml", post(autodiscover::pox))
+        .route(
+            "/autodiscover/autodiscover.xml",
+            post(autodiscover::pox).get(autodiscover::http_redirect),
+        )
+        .route(
+            "/Autodiscover/Autodiscover.xml",
+            post(autodiscover::pox).get(autodiscover::http_redirect),
+        )
         .route("/autodiscover/autodiscover.svc", post(autodiscover::soap))
         .route("/Autodiscover/Autodiscover.svc", post(autodiscover::soap))
         .route(
@@ -48,13 +55,40 @@ fn is_ews(req: &Request<Incoming>) -> bool {
     req.method() == Method::POST && req.uri().path().eq_ignore_ascii_case("/ews/exchange.asmx")
 }
 
-/// Serves the simulator on a bound listener until `shutdown` completes.
+/// How clients reached the simulator, for URLs it hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scheme(pub &'static str);
+
+/// Serves the simulator over plain HTTP on a bound listener until `shutdown` completes.
 ///
 /// Each connection carries its own authentication state, as NTLM requires.
 pub async fn run(listener: TcpListener, sim: Arc<Sim>, shutdown: impl Future<Output = ()>) {
+    serve(listener, sim, None, shutdown).await;
+}
+
+/// Serves the simulator over HTTPS with the given TLS configuration.
+pub async fn run_tls(
+    listener: TcpListener,
+    sim: Arc<Sim>,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()>,
+) {
+    if let Ok(addr) = listener.local_addr() {
+        sim.set_https_port(addr.port());
+    }
+    serve(listener, sim, Some(TlsAcceptor::from(tls)), shutdown).await;
+}
+
+async fn serve(
+    listener: TcpListener,
+    sim: Arc<Sim>,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
     let app = router(Arc::clone(&sim));
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let scheme = Scheme(if tls.is_some() { "https" } else { "http" });
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {
@@ -87,6 +121,7 @@ pub async fn run(listener: TcpListener, sim: Arc<Sim>, shutdown: impl Future<Out
                 }
                 req.extensions_mut().insert(conn);
                 req.extensions_mut().insert(action);
+                req.extensions_mut().insert(scheme);
                 // The EWS handler waits while it holds its throttling slot, as a slow
                 // server would hold the connection.
                 req.extensions_mut().insert(InjectedLatency(latency));
@@ -97,12 +132,23 @@ pub async fn run(listener: TcpListener, sim: Arc<Sim>, shutdown: impl Future<Out
                 )
             }
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let watched = graceful.watch(connection);
+        let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            let _ = watched.await;
+            match tls {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = watcher.watch(connection.into_owned()).await;
+                }
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(tls_stream) => {
+                        let connection = builder
+                            .serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+                        let _ = watcher.watch(connection.into_owned()).await;
+                    }
+                    Err(e) => tracing::debug!(error = %e, "TLS handshake failed"),
+                },
+            }
         });
     }
     graceful.shutdown().await;
