@@ -32,11 +32,15 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("IMPERSYNC_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| "info".into())
+                // sspi traces whole NTLM messages, from which the password can be cracked offline.
+                .add_directive("sspi=info".parse().expect("static directive")),
         )
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr)
         .init();
     let outcome = match Cli::parse().command {
@@ -45,6 +49,9 @@ async fn main() {
         Command::CheckAccess(args) => check_access::run(args).await,
         Command::SetupScript(args) => setup_script_cmd::run(args).map(|()| 0),
         Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await.map(|()| 0),
+        Command::Bench(bench::BenchCommand::CheckAccess(args)) => {
+            bench::check_access(args).await.map(|()| 0)
+        }
     };
     match outcome {
         Ok(code) => std::process::exit(code),

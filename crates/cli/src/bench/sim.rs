@@ -262,7 +262,8 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn today() -> String {
+/// Today's date, `YYYY-MM-DD`.
+pub fn today() -> String {
     std::process::Command::new("date")
         .arg("+%Y-%m-%d")
         .output()

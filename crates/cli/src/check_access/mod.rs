@@ -150,11 +150,16 @@ pub async fn run(args: CheckAccessArgs) -> anyhow::Result<i32> {
     } else {
         vec![args.folder.clone()]
     };
+    // X-AnchorMailbox names a mailbox by address: a SID or UPN id anchors on the target.
+    let anchor_mailbox = match args.id_type {
+        IdType::SmtpAddress | IdType::PrimarySmtpAddress => impersonated.clone(),
+        IdType::PrincipalName | IdType::Sid => target.clone(),
+    };
     let options = CheckOptions {
         impersonate: Impersonate {
             id_type: args.id_type,
-            id: impersonated.clone(),
-            anchor_mailbox: impersonated,
+            id: impersonated,
+            anchor_mailbox,
         },
         target,
         folders,

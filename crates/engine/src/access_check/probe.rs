@@ -180,6 +180,13 @@ fn tls_reason(e: &std::io::Error) -> String {
         Some(rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         )) => "the certificate is not valid for this host name".into(),
+        Some(rustls::Error::InvalidCertificate(
+            CertificateError::Expired | CertificateError::ExpiredContext { .. },
+        )) => "the certificate has expired".into(),
+        Some(rustls::Error::InvalidCertificate(CertificateError::BadSignature)) => {
+            "the certificate's signature does not match the trusted CA of the same name (was the CA re-generated or replaced?)".into()
+        }
+        Some(rustls::Error::General(why)) => why.clone(),
         Some(other) => other.to_string(),
         None => e.to_string(),
     }

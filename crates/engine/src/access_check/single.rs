@@ -222,26 +222,45 @@ async fn find_url(options: &CheckOptions, run: &mut Run) -> Result<GuardedUrl, O
                 })
                 .collect();
             match discovery.ews_url {
-                Some(found) => {
-                    let guarded = GuardedUrl::new(&found, options.url_policy).map_err(|e| {
-                        Outcome::failed(
-                            OutcomeClass::AutodiscoverFailed,
-                            None,
-                            format!("Autodiscover returned {found}, which is refused: {e}"),
-                        )
-                    })?;
-                    run.steps.push(
-                        Step::new(
-                            "Find the EWS URL (Autodiscover)",
-                            StepStatus::Ok,
-                            format!("found {found}"),
-                            started,
-                        )
-                        .with_children(children),
-                    );
-                    Ok(guarded)
-                }
+                Some(found) => match GuardedUrl::new(&found, options.url_policy) {
+                    Ok(guarded) => {
+                        run.steps.push(
+                            Step::new(
+                                "Find the EWS URL (Autodiscover)",
+                                StepStatus::Ok,
+                                format!("found {found}"),
+                                started,
+                            )
+                            .with_children(children),
+                        );
+                        Ok(guarded)
+                    }
+                    Err(e) => {
+                        let why = format!("Autodiscover returned {found}, which is refused: {e}");
+                        run.steps.push(
+                            Step::new(
+                                "Find the EWS URL (Autodiscover)",
+                                StepStatus::Failed,
+                                &why,
+                                started,
+                            )
+                            .with_children(children),
+                        );
+                        Err(Outcome::failed(OutcomeClass::AutodiscoverFailed, None, why))
+                    }
+                },
                 None => {
+                    if let Some(Err(tls)) = discovery
+                        .attempts
+                        .iter()
+                        .find(|a| a.result == "TLS failed")
+                        .and_then(|a| a.connect.as_ref())
+                    {
+                        run.hints.push(format!(
+                            "Autodiscover candidates answered, but TLS failed ({tls}). {}",
+                            OutcomeClass::TlsUntrusted.remedy()
+                        ));
+                    }
                     run.steps.push(
                         Step::new(
                             "Find the EWS URL (Autodiscover)",

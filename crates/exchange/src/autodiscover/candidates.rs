@@ -46,6 +46,14 @@ pub async fn run(transport: &Transport, options: &AutodiscoverOptions) -> Discov
         match run.all_candidates(&email).await {
             Answer::Found(url) => break Some(url),
             Answer::RedirectAddr(next) if run.redirect() => email = next,
+            Answer::RedirectAddr(next) => {
+                run.note(
+                    "redirect",
+                    &next,
+                    "too many Autodiscover redirects; stopped",
+                );
+                break None;
+            }
             _ => break None,
         }
     };
@@ -78,16 +86,16 @@ impl Run<'_> {
                     Kind::Pox => "autodiscover.xml",
                 };
                 let url = format!("https://{host}:{port}/autodiscover/{path}");
-                match self.endpoint(kind, &url, email).await {
-                    Answer::Nothing => {}
-                    other => return self.follow(other, email).await,
+                let answer = self.endpoint(kind, &url, email).await;
+                if let Some(answer) = self.follow(answer, email).await {
+                    return answer;
                 }
             }
         }
         if let Some(target) = self.http_redirect(&domain).await {
-            match self.endpoint(Kind::Pox, &target, email).await {
-                Answer::Nothing => {}
-                other => return self.follow(other, email).await,
+            let answer = self.endpoint(Kind::Pox, &target, email).await;
+            if let Some(answer) = self.follow(answer, email).await {
+                return answer;
             }
         }
         let srv_name = format!("_autodiscover._tcp.{domain}");
@@ -109,9 +117,9 @@ impl Run<'_> {
                         "https://{}:{}/autodiscover/autodiscover.xml",
                         r.target, r.port
                     );
-                    match self.endpoint(Kind::Pox, &url, email).await {
-                        Answer::Nothing => {}
-                        other => return self.follow(other, email).await,
+                    let answer = self.endpoint(Kind::Pox, &url, email).await;
+                    if let Some(answer) = self.follow(answer, email).await {
+                        return answer;
                     }
                 }
             }
@@ -137,8 +145,12 @@ impl Run<'_> {
         Answer::Nothing
     }
 
-    /// Follows POX/SOAP redirects until an answer or the loop limit.
-    async fn follow(&mut self, mut answer: Answer, email: &str) -> Answer {
+    /// Follows POX/SOAP `redirectUrl`s until an answer or the loop limit.
+    ///
+    /// `None` when this candidate led nowhere (no answer, a refused or failed redirect target,
+    /// or too many redirects): the caller moves on to the next candidate, as [MS-OXDSCLI]
+    /// asks ("SHOULD NOT abort ... unless it has attempted all of the URIs").
+    async fn follow(&mut self, mut answer: Answer, email: &str) -> Option<Answer> {
         loop {
             match answer {
                 Answer::RedirectUrl(url) if self.redirect() => {
@@ -146,9 +158,10 @@ impl Run<'_> {
                 }
                 Answer::RedirectUrl(url) => {
                     self.note("redirect", &url, "too many Autodiscover redirects; stopped");
-                    return Answer::Nothing;
+                    return None;
                 }
-                other => return other,
+                Answer::Nothing => return None,
+                other => return Some(other),
             }
         }
     }
@@ -307,6 +320,14 @@ impl Run<'_> {
                 attempt.http_status = Some(reply.status);
                 self.push(attempt);
                 Some(reply)
+            }
+            Err(ExchangeError::Unauthorized { scheme }) => {
+                // NTLM reports a refused handshake as an error; the server did answer.
+                attempt.connect = Some(Ok(()));
+                attempt.http_status = Some(401);
+                attempt.result = format!("the credentials were refused ({scheme}, HTTP 401)");
+                self.push(attempt);
+                None
             }
             Err(e) => {
                 attempt.connect = Some(Err(e.to_string()));

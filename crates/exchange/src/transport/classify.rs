@@ -59,6 +59,10 @@ fn tls_detail(e: &rustls::Error) -> String {
         rustls::Error::InvalidCertificate(
             CertificateError::Expired | CertificateError::ExpiredContext { .. },
         ) => "the certificate has expired".into(),
+        rustls::Error::InvalidCertificate(CertificateError::BadSignature) => {
+            "the certificate's signature does not match the trusted CA of the same name (was the CA re-generated or replaced?)".into()
+        }
+        rustls::Error::General(why) => why.clone(),
         other => other.to_string(),
     }
 }

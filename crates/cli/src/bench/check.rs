@@ -1,0 +1,217 @@
+//! `impersync bench check-access`: bulk impersonated access checks, Impersync against exchangelib.
+
+use super::machine::{Machine, rss_mib};
+use super::report::write_section;
+use super::sim_process::SimProcess;
+use anyhow::{Context, bail};
+use impersync_engine::access_check::{BulkOptions, bulk_check, summarize};
+use impersync_exchange::transport::TransportConfig;
+use impersync_exchange::{
+    Credentials, ExchangeClient, ExchangeConfig, GovernorConfig, GuardedUrl, IdType, OutcomeClass,
+    Secret, UrlPolicy,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Arguments of `impersync bench check-access`.
+#[derive(Debug, clap::Args)]
+pub struct CheckBenchArgs {
+    /// Generated users to check.
+    #[arg(long, default_value_t = 10_000)]
+    users: u32,
+    /// Impersync's checks in flight.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Threads of the exchangelib peer.
+    #[arg(long, default_value_t = 16)]
+    peer_threads: u32,
+    /// Python with exchangelib for the peer; the peer is skipped (loudly) when it is missing.
+    #[arg(long, default_value = ".venv/bin/python")]
+    python: PathBuf,
+    /// Markdown file to write the results into (its `check-access` section is replaced).
+    #[arg(long, default_value = "docs/benchmarks.md")]
+    write: PathBuf,
+}
+
+const PASSWORD: &str = "Bench-Password-1";
+
+fn scenario(users: u32) -> String {
+    format!(
+        r#"domain = "bench.test"
+netbios = "BENCH"
+seed = 7
+[throttling]
+ews_max_concurrency = 128
+[[users]]
+upn = "svc@bench.test"
+password = "{PASSWORD}"
+[[user_sets]]
+prefix = "user"
+count = {users}
+password = "{PASSWORD}"
+items = {{ inbox = 3 }}
+[[role_assignments]]
+name = "svc-impersonation"
+role = "ApplicationImpersonation"
+user = "svc@bench.test"
+"#
+    )
+}
+
+/// Runs the benchmark and writes its section of the report.
+pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
+    impersync_exchange::install_default_provider();
+    let dir = std::env::temp_dir().join(format!("impersync-bench-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let scenario_path = dir.join("scenario.toml");
+    std::fs::write(&scenario_path, scenario(args.users))?;
+    let users: Vec<String> = (1..=args.users)
+        .map(|n| format!("user{n:05}@bench.test"))
+        .collect();
+    let users_path = dir.join("users.txt");
+    std::fs::write(&users_path, users.join("\n"))?;
+    let sim = SimProcess::start(&scenario_path)?;
+    eprintln!("simulator (pid {}) at {}", sim.pid(), sim.base_url);
+
+    let policy = UrlPolicy {
+        allow_insecure_http: true,
+    };
+    let mut config = ExchangeConfig::new(
+        GuardedUrl::new(&format!("{}/EWS/Exchange.asmx", sim.base_url), policy)?,
+        Credentials::Basic {
+            account: "svc@bench.test".parse()?,
+            password: Secret::new(PASSWORD),
+        },
+    );
+    config.transport = TransportConfig {
+        max_idle_connections: args.concurrency,
+        ..TransportConfig::default()
+    };
+    config.governor = GovernorConfig {
+        max_concurrency: args.concurrency,
+        server_max_concurrency: 128,
+        ..GovernorConfig::default()
+    };
+    let client = Arc::new(ExchangeClient::new(config)?);
+    let options = BulkOptions {
+        id_type: IdType::PrimarySmtpAddress,
+        folder: "inbox".into(),
+        concurrency: args.concurrency,
+    };
+    let result = bulk_check(client, users.clone(), &options, |_, _| {}).await;
+    let report_path = dir.join("impersync-report.json");
+    std::fs::write(&report_path, serde_json::to_vec(&result)?)?;
+    let ok = summarize(&result.results)
+        .get(&OutcomeClass::Ok)
+        .copied()
+        .unwrap_or(0);
+    if ok != users.len() {
+        bail!(
+            "only {ok} of {} checks were Ok; the benchmark is not valid",
+            users.len()
+        );
+    }
+    let ours = users.len() as f64 / (result.elapsed_ms as f64 / 1000.0);
+    let (_, our_peak) = rss_mib();
+    eprintln!("Impersync: {ours:.0} checks/s");
+
+    let peer = run_peer(&args, &sim.base_url, &users_path)?;
+    let machine = Machine::detect();
+    let (peer_line, ratio_line) = match &peer {
+        Some(p) => (
+            format!(
+                "| exchangelib 5.6.0, {} threads | {:.0} checks/s | {:.0} MiB |",
+                args.peer_threads, p.rate, p.peak_rss_mib
+            ),
+            format!("Ratio Impersync / exchangelib: **{:.1}×**.", ours / p.rate),
+        ),
+        None => (
+            "| exchangelib | skipped: no Python with exchangelib (run scripts/test-deps.sh) | |"
+                .into(),
+            String::new(),
+        ),
+    };
+    let body = format!(
+        "## Bulk access check (`impersync bench check-access`)\n\n\
+         Command: `cargo run --release -- bench check-access --users {users} --concurrency {conc} --peer-threads {threads}`  \n\
+         Machine: {cpus} CPUs ({model}), {mem:.1} GiB memory. Date: {date}.  \n\
+         One simulator process on loopback; each check is one impersonated GetFolder of the Inbox (Basic auth). \
+         Impersync runs first, then the exchangelib peer (`bench/peers/exchangelib_peer.py check`) against the same simulator. \
+         Impersync's report: one JSON row per user.\n\n\
+         | client | throughput | peak RSS |\n|---|---|---|\n\
+         | Impersync, {conc} in flight | {ours:.0} checks/s | {our_peak:.0} MiB |\n\
+         {peer_line}\n\n\
+         {ratio_line} Target: ≥ 5,000 checks/s ({verdict}).\n",
+        users = args.users,
+        conc = args.concurrency,
+        threads = args.peer_threads,
+        cpus = machine.cpus,
+        model = machine.cpu_model,
+        mem = machine.memory_gib,
+        date = super::sim::today(),
+        verdict = if ours >= 5000.0 { "met" } else { "NOT met" },
+    );
+    write_section(&args.write, "check-access", &body)
+        .with_context(|| format!("writing {}", args.write.display()))?;
+    println!("{body}");
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+struct PeerResult {
+    rate: f64,
+    peak_rss_mib: f64,
+}
+
+fn run_peer(
+    args: &CheckBenchArgs,
+    base_url: &str,
+    users: &std::path::Path,
+) -> anyhow::Result<Option<PeerResult>> {
+    if !args.python.exists() {
+        eprintln!(
+            "*** skipped: the exchangelib peer needs {} (run scripts/test-deps.sh) ***",
+            args.python.display()
+        );
+        return Ok(None);
+    }
+    let output = std::process::Command::new(&args.python)
+        .args([
+            "bench/peers/exchangelib_peer.py",
+            "check",
+            "--url",
+            base_url,
+            "--service-account",
+            "svc@bench.test",
+            "--password-env",
+            "IMPERSYNC_BENCH_PASSWORD",
+            "--threads",
+        ])
+        .arg(args.peer_threads.to_string())
+        .arg("--users")
+        .arg(users)
+        .env("IMPERSYNC_BENCH_PASSWORD", PASSWORD)
+        .output()
+        .context("cannot run the exchangelib peer")?;
+    if !output.status.success() {
+        bail!(
+            "the exchangelib peer failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("the peer's summary is not JSON")?;
+    let rate = summary["checks_per_second"]
+        .as_f64()
+        .context("the peer's summary has no checks_per_second")?;
+    let ok = summary["outcomes"]["Ok"].as_u64().unwrap_or(0);
+    if ok != u64::from(args.users) {
+        bail!("the peer reported only {ok} Ok checks; its run is not valid");
+    }
+    eprintln!("exchangelib: {rate:.0} checks/s");
+    Ok(Some(PeerResult {
+        rate,
+        peak_rss_mib: summary["peak_rss_mib"].as_f64().unwrap_or(0.0),
+    }))
+}

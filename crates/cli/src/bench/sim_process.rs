@@ -1,0 +1,53 @@
+//! A simulator in its own process, as benchmarks need it: started from a scenario file.
+
+use anyhow::{Context, bail};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running `impersync sim`, stopped when dropped.
+pub struct SimProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+}
+
+impl SimProcess {
+    /// Starts `impersync sim` on a free loopback port with this scenario file.
+    pub fn start(scenario: &Path) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("cannot find the impersync binary")?;
+        let mut child = Command::new(exe)
+            .args(["sim", "--listen", "127.0.0.1:0", "--scenario"])
+            .arg(scenario)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start the simulator")?;
+        let stdout = child.stdout.take().context("no simulator output")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let base_url = loop {
+            let Some(line) = lines.next() else {
+                let _ = child.kill();
+                bail!("the simulator exited before it listened");
+            };
+            let line = line?;
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Self { child, base_url })
+    }
+
+    /// The simulator's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
