@@ -199,6 +199,49 @@ fn ews_disabled_exits_16() {
     let report = json(&r);
     assert_eq!(report["verdict"]["class"], "EwsDisabled");
     assert_eq!(report["verdict"]["code"], "HTTP 403");
+
+    // Through the control API this time, for the service account itself.
+    sim.set_ews_enabled("alice@contoso.test", true);
+    let status = http_put(
+        sim.addr,
+        "/_sim/users/MasterImpersonation@contoso.test/ews",
+        r#"{"enabled": false}"#,
+    );
+    assert_eq!(status, 204);
+    let r = run(&mut sim.check("ntlm", &["--target", "alice@contoso.test", "--json"]));
+    assert_eq!(r.code, 16, "{}\n{}", r.stdout, r.stderr);
+    let report = json(&r);
+    let logon = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Log on as the service account")
+        })
+        .expect("logon step");
+    assert_eq!(logon["status"], "Failed");
+}
+
+/// A minimal HTTP/1.1 PUT of a JSON body; returns the status code.
+fn http_put(addr: SocketAddr, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP reply: {reply:?}"))
 }
 
 #[test]

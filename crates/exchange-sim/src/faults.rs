@@ -66,41 +66,33 @@ impl Faults {
     pub fn next(&self) -> (Duration, FaultAction) {
         let mut f = self.0.lock().expect("faults lock");
         let latency = Duration::from_millis(f.latency_ms);
-        if let Some(s) = &mut f.server_busy
-            && s.count > 0
-        {
-            s.count -= 1;
-            return (
-                latency,
-                FaultAction::ServerBusy {
-                    back_off_ms: s.back_off_ms,
-                    as_response_message: s.as_response_message,
-                },
-            );
-        }
-        if let Some(s) = &mut f.http_503
-            && s.count > 0
-        {
-            s.count -= 1;
-            return (
-                latency,
-                FaultAction::Http503 {
-                    retry_after_s: s.retry_after_s,
-                },
-            );
-        }
-        if let Some(s) = &mut f.reset
-            && s.count > 0
-        {
-            s.count -= 1;
-            return (latency, FaultAction::Reset);
-        }
-        if let Some(s) = &mut f.truncate
-            && s.count > 0
-        {
-            s.count -= 1;
-            return (latency, FaultAction::Truncate);
-        }
-        (latency, FaultAction::None)
+        let action = if let Some(s) = take(&mut f.server_busy, |s| &mut s.count) {
+            FaultAction::ServerBusy {
+                back_off_ms: s.back_off_ms,
+                as_response_message: s.as_response_message,
+            }
+        } else if let Some(s) = take(&mut f.http_503, |s| &mut s.count) {
+            FaultAction::Http503 {
+                retry_after_s: s.retry_after_s,
+            }
+        } else if take(&mut f.reset, |s| &mut s.count).is_some() {
+            FaultAction::Reset
+        } else if take(&mut f.truncate, |s| &mut s.count).is_some() {
+            FaultAction::Truncate
+        } else {
+            FaultAction::None
+        };
+        (latency, action)
     }
+}
+
+/// Consumes one count of a fault, returning a copy of it if it was still active.
+fn take<T: Copy>(fault: &mut Option<T>, count: impl Fn(&mut T) -> &mut u32) -> Option<T> {
+    let f = fault.as_mut()?;
+    let n = count(f);
+    if *n == 0 {
+        return None;
+    }
+    *n -= 1;
+    Some(*f)
 }

@@ -2,6 +2,7 @@
 
 use super::machine::{Machine, rss_mib};
 use super::report::write_section;
+use super::scenario as bench_scenario;
 use super::sim_process::SimProcess;
 use anyhow::{Context, bail};
 use impersync_engine::access_check::{BulkOptions, bulk_check, summarize};
@@ -33,41 +34,14 @@ pub struct CheckBenchArgs {
     write: PathBuf,
 }
 
-const PASSWORD: &str = "Bench-Password-1";
-
-fn scenario(users: u32) -> String {
-    format!(
-        r#"domain = "bench.test"
-netbios = "BENCH"
-seed = 7
-[throttling]
-ews_max_concurrency = 128
-[[users]]
-upn = "svc@bench.test"
-password = "{PASSWORD}"
-[[user_sets]]
-prefix = "user"
-count = {users}
-password = "{PASSWORD}"
-items = {{ inbox = 3 }}
-[[role_assignments]]
-name = "svc-impersonation"
-role = "ApplicationImpersonation"
-user = "svc@bench.test"
-"#
-    )
-}
-
 /// Runs the benchmark and writes its section of the report.
 pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
     impersync_exchange::install_default_provider();
     let dir = std::env::temp_dir().join(format!("impersync-bench-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let scenario_path = dir.join("scenario.toml");
-    std::fs::write(&scenario_path, scenario(args.users))?;
-    let users: Vec<String> = (1..=args.users)
-        .map(|n| format!("user{n:05}@bench.test"))
-        .collect();
+    std::fs::write(&scenario_path, bench_scenario::toml(args.users, 3))?;
+    let users: Vec<String> = (1..=args.users).map(bench_scenario::user).collect();
     let users_path = dir.join("users.txt");
     std::fs::write(&users_path, users.join("\n"))?;
     let sim = SimProcess::start(&scenario_path)?;
@@ -79,8 +53,8 @@ pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
     let mut config = ExchangeConfig::new(
         GuardedUrl::new(&format!("{}/EWS/Exchange.asmx", sim.base_url), policy)?,
         Credentials::Basic {
-            account: "svc@bench.test".parse()?,
-            password: Secret::new(PASSWORD),
+            account: bench_scenario::SERVICE_ACCOUNT.parse()?,
+            password: Secret::new(bench_scenario::PASSWORD),
         },
     );
     config.transport = TransportConfig {
@@ -89,7 +63,7 @@ pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
     };
     config.governor = GovernorConfig {
         max_concurrency: args.concurrency,
-        server_max_concurrency: 128,
+        server_max_concurrency: 1000,
         ..GovernorConfig::default()
     };
     let client = Arc::new(ExchangeClient::new(config)?);
@@ -183,7 +157,7 @@ fn run_peer(
             "--url",
             base_url,
             "--service-account",
-            "svc@bench.test",
+            bench_scenario::SERVICE_ACCOUNT,
             "--password-env",
             "IMPERSYNC_BENCH_PASSWORD",
             "--threads",
@@ -191,7 +165,7 @@ fn run_peer(
         .arg(args.peer_threads.to_string())
         .arg("--users")
         .arg(users)
-        .env("IMPERSYNC_BENCH_PASSWORD", PASSWORD)
+        .env("IMPERSYNC_BENCH_PASSWORD", bench_scenario::PASSWORD)
         .output()
         .context("cannot run the exchangelib peer")?;
     if !output.status.success() {

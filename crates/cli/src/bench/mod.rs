@@ -3,6 +3,7 @@
 mod check;
 mod machine;
 mod report;
+mod scenario;
 mod sim;
 mod sim_process;
 

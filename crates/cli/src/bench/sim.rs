@@ -2,6 +2,7 @@
 
 use super::machine::{Machine, rss_mib};
 use super::report::write_section;
+use super::scenario as bench_scenario;
 use anyhow::{Context, bail};
 use impersync_ews::ops::{GetFolder, SyncFolderItems};
 use impersync_ews::types::{BaseShape, FolderRef, Shape};
@@ -32,37 +33,15 @@ pub struct SimBenchArgs {
     write: PathBuf,
 }
 
-const PASSWORD: &str = "Bench-Password-1";
-
 fn scenario(users: u32, items: u32) -> anyhow::Result<Scenario> {
-    let toml = format!(
-        r#"domain = "bench.test"
-netbios = "BENCH"
-seed = 7
-[throttling]
-ews_max_concurrency = 1000
-[[users]]
-upn = "svc@bench.test"
-password = "{PASSWORD}"
-[[user_sets]]
-prefix = "user"
-count = {users}
-password = "{PASSWORD}"
-items = {{ inbox = {items} }}
-[[role_assignments]]
-name = "svc-impersonation"
-role = "ApplicationImpersonation"
-user = "svc@bench.test"
-"#
-    );
-    Ok(Scenario::from_toml(&toml)?)
+    Ok(Scenario::from_toml(&bench_scenario::toml(users, items))?)
 }
 
 fn header(user: u32) -> RequestHeader {
     RequestHeader {
         server_version: Some("Exchange2016".into()),
-        impersonation: Some(ConnectingSid::PrimarySmtpAddress(format!(
-            "user{user:05}@bench.test"
+        impersonation: Some(ConnectingSid::PrimarySmtpAddress(bench_scenario::user(
+            user,
         ))),
         time_zone: None,
     }
@@ -78,9 +57,12 @@ impl Target {
         let response = self
             .client
             .post(&self.url)
-            .basic_auth("svc@bench.test", Some(PASSWORD))
+            .basic_auth(
+                bench_scenario::SERVICE_ACCOUNT,
+                Some(bench_scenario::PASSWORD),
+            )
             .header("Content-Type", "text/xml; charset=utf-8")
-            .header("X-AnchorMailbox", format!("user{user:05}@bench.test"))
+            .header("X-AnchorMailbox", bench_scenario::user(user))
             .body(body)
             .send()
             .await?;

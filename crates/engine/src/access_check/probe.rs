@@ -17,58 +17,49 @@ pub async fn connection(
     let started = Instant::now();
     let mut children = Vec::new();
     let t = Instant::now();
+    let dns_title = format!("DNS {}", url.host());
     let addrs = match transport.resolver.lookup(url.host(), url.port()).await {
         Ok(a) => {
             let list: Vec<String> = a.iter().map(|s| s.ip().to_string()).collect();
-            children.push(Step::new(
-                format!("DNS {}", url.host()),
-                StepStatus::Ok,
-                list.join(", "),
-                t,
-            ));
+            children.push(Step::new(dns_title, StepStatus::Ok, list.join(", "), t));
             a
         }
         Err(e) => {
             let why = format!("{} does not resolve: {e}", url.host());
-            children.push(Step::new(
-                format!("DNS {}", url.host()),
-                StepStatus::Failed,
-                &why,
+            return failed(
+                started,
+                children,
+                dns_title,
                 t,
-            ));
-            return (
-                finish(started, children, StepStatus::Failed),
-                Some((OutcomeClass::Unreachable, why)),
+                OutcomeClass::Unreachable,
+                why,
             );
         }
     };
     let t = Instant::now();
+    let tcp_title = format!("TCP {}:{}", url.host(), url.port());
     let connect =
         tokio::time::timeout(transport.connect_timeout, TcpStream::connect(&addrs[..])).await;
     let tcp = match connect {
         Ok(Ok(s)) => {
+            let peer = s.peer_addr().map(|a| a.to_string()).unwrap_or_default();
             children.push(Step::new(
-                format!("TCP {}:{}", url.host(), url.port()),
+                tcp_title,
                 StepStatus::Ok,
-                format!(
-                    "connected to {}",
-                    s.peer_addr().map(|a| a.to_string()).unwrap_or_default()
-                ),
+                format!("connected to {peer}"),
                 t,
             ));
             s
         }
         Ok(Err(e)) => {
             let why = format!("cannot connect to {}:{}: {e}", url.host(), url.port());
-            children.push(Step::new(
-                format!("TCP {}:{}", url.host(), url.port()),
-                StepStatus::Failed,
-                &why,
+            return failed(
+                started,
+                children,
+                tcp_title,
                 t,
-            ));
-            return (
-                finish(started, children, StepStatus::Failed),
-                Some((OutcomeClass::Unreachable, why)),
+                OutcomeClass::Unreachable,
+                why,
             );
         }
         Err(_) => {
@@ -78,15 +69,13 @@ pub async fn connection(
                 url.port(),
                 transport.connect_timeout
             );
-            children.push(Step::new(
-                format!("TCP {}:{}", url.host(), url.port()),
-                StepStatus::Failed,
-                &why,
+            return failed(
+                started,
+                children,
+                tcp_title,
                 t,
-            ));
-            return (
-                finish(started, children, StepStatus::Failed),
-                Some((OutcomeClass::Unreachable, why)),
+                OutcomeClass::Unreachable,
+                why,
             );
         }
     };
@@ -100,22 +89,29 @@ pub async fn connection(
         return (finish(started, children, StepStatus::Warning), None);
     }
     let t = Instant::now();
+    let tls_title = format!("TLS ({})", transport.tls);
     let config = match transport.tls.client_config(&transport.extra_roots) {
         Ok(c) => c,
         Err(e) => {
-            children.push(Step::new("TLS", StepStatus::Failed, e.to_string(), t));
-            return (
-                finish(started, children, StepStatus::Failed),
-                Some((OutcomeClass::TlsUntrusted, e.to_string())),
+            return failed(
+                started,
+                children,
+                tls_title,
+                t,
+                OutcomeClass::TlsUntrusted,
+                e.to_string(),
             );
         }
     };
     let Ok(name) = ServerName::try_from(url.host().to_string()) else {
         let why = format!("`{}` is not a valid TLS server name", url.host());
-        children.push(Step::new("TLS", StepStatus::Failed, &why, t));
-        return (
-            finish(started, children, StepStatus::Failed),
-            Some((OutcomeClass::TlsUntrusted, why)),
+        return failed(
+            started,
+            children,
+            tls_title,
+            t,
+            OutcomeClass::TlsUntrusted,
+            why,
         );
     };
     match tokio_rustls::TlsConnector::from(Arc::new(config))
@@ -136,17 +132,12 @@ pub async fn connection(
                 StepStatus::Ok
             };
             children.push(Step::new(
-                format!("TLS ({})", transport.tls),
+                tls_title,
                 status,
                 format!("certificate SHA-256 {cert}"),
                 t,
             ));
-            let overall = if status == StepStatus::Ok {
-                StepStatus::Ok
-            } else {
-                StepStatus::Warning
-            };
-            (finish(started, children, overall), None)
+            (finish(started, children, status), None)
         }
         Err(e) => {
             let why = format!(
@@ -154,15 +145,13 @@ pub async fn connection(
                 url.host(),
                 tls_reason(&e)
             );
-            children.push(Step::new(
-                format!("TLS ({})", transport.tls),
-                StepStatus::Failed,
-                &why,
+            failed(
+                started,
+                children,
+                tls_title,
                 t,
-            ));
-            (
-                finish(started, children, StepStatus::Failed),
-                Some((OutcomeClass::TlsUntrusted, why)),
+                OutcomeClass::TlsUntrusted,
+                why,
             )
         }
     }
@@ -199,4 +188,20 @@ fn finish(started: Instant, children: Vec<Step>, status: StepStatus) -> Step {
         _ => "not reachable",
     };
     Step::new("Connect to the EWS server", status, detail, started).with_children(children)
+}
+
+/// Ends the probe at a failed sub-step.
+fn failed(
+    started: Instant,
+    mut children: Vec<Step>,
+    title: String,
+    step_started: Instant,
+    class: OutcomeClass,
+    why: String,
+) -> (Step, Option<(OutcomeClass, String)>) {
+    children.push(Step::new(title, StepStatus::Failed, &why, step_started));
+    (
+        finish(started, children, StepStatus::Failed),
+        Some((class, why)),
+    )
 }

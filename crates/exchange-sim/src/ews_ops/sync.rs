@@ -47,18 +47,12 @@ pub fn sync_folder_items(ctx: &Ctx<'_>, req: SyncFolderItems) -> SyncFolderItems
             mailbox: mb.number,
             folder,
         };
-        let watermark = match &req.sync_state {
-            None => 0,
-            Some(state) => match ctx.sim.sync_key.decode(target, state) {
-                Some(w) => w,
-                None => {
-                    return failed(
-                        ResponseCode::ErrorInvalidSyncStateData,
-                        BAD_STATE,
-                        no_items(),
-                    );
-                }
-            },
+        let Some(watermark) = watermark(ctx, target, req.sync_state.as_deref()) else {
+            return failed(
+                ResponseCode::ErrorInvalidSyncStateData,
+                BAD_STATE,
+                no_items(),
+            );
         };
         let ignore: HashSet<u64> = req
             .ignore
@@ -108,18 +102,12 @@ pub fn sync_folder_hierarchy(
             return failed(code, text, no_folders());
         }
         let target = SyncTarget::Hierarchy { mailbox: mb.number };
-        let watermark = match &req.sync_state {
-            None => 0,
-            Some(state) => match ctx.sim.sync_key.decode(target, state) {
-                Some(w) => w,
-                None => {
-                    return failed(
-                        ResponseCode::ErrorInvalidSyncStateData,
-                        BAD_STATE,
-                        no_folders(),
-                    );
-                }
-            },
+        let Some(watermark) = watermark(ctx, target, req.sync_state.as_deref()) else {
+            return failed(
+                ResponseCode::ErrorInvalidSyncStateData,
+                BAD_STATE,
+                no_folders(),
+            );
         };
         ResponseMessage::ok(FolderChanges {
             sync_state: ctx.sim.sync_key.encode(target, 1),
@@ -130,5 +118,13 @@ pub fn sync_folder_hierarchy(
     SyncFolderHierarchyResponse {
         messages: vec![message],
         shape: req.shape,
+    }
+}
+
+/// The watermark a sync state stands for (0 without one); `None` if it is not valid here.
+fn watermark(ctx: &Ctx<'_>, target: SyncTarget, state: Option<&str>) -> Option<u64> {
+    match state {
+        None => Some(0),
+        Some(state) => ctx.sim.sync_key.decode(target, state),
     }
 }

@@ -66,6 +66,11 @@ pub async fn http_redirect(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> R
     }
 }
 
+/// The checks every POX and SOAP request passes: the host's Autodiscover is on, and the caller signs in.
+fn gate(sim: &Sim, conn: &ConnState, headers: &HeaderMap) -> Option<Response> {
+    refused(sim, headers).or_else(|| require_auth(sim, conn, headers).err().map(|r| *r))
+}
+
 fn require_auth(sim: &Sim, conn: &ConnState, headers: &HeaderMap) -> Result<(), Box<Response>> {
     match auth::authenticate(sim, conn, headers) {
         AuthOutcome::User(_) => Ok(()),
@@ -93,11 +98,8 @@ pub async fn pox(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = refused(&sim, &headers) {
+    if let Some(r) = gate(&sim, &conn, &headers) {
         return r;
-    }
-    if let Err(r) = require_auth(&sim, &conn, &headers) {
-        return *r;
     }
     let request = match PoxRequest::from_xml(&body) {
         Ok(r) => r,
@@ -142,11 +144,8 @@ pub async fn soap(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = refused(&sim, &headers) {
+    if let Some(r) = gate(&sim, &conn, &headers) {
         return r;
-    }
-    if let Err(r) = require_auth(&sim, &conn, &headers) {
-        return *r;
     }
     let request = match GetUserSettingsRequest::from_xml(&body) {
         Ok(r) => r,
