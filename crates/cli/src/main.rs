@@ -4,6 +4,7 @@ mod bench;
 mod check_access;
 mod setup_script_cmd;
 mod sim_cmd;
+mod store_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,10 @@ enum Command {
     CheckAccess(check_access::CheckAccessArgs),
     /// Write the Exchange setup script (Stage I) for on-premises or Exchange Online.
     SetupScript(setup_script_cmd::SetupScriptArgs),
+    /// Create or update the database schema (SQLite in the data directory, or IMPERSYNC_DATABASE_URL).
+    Migrate(store_cmd::StoreArgs),
+    /// Re-encrypt every stored secret with a new master key.
+    RotateKey(store_cmd::RotateKeyArgs),
     /// Run a benchmark and record its numbers in docs/benchmarks.md.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -48,6 +53,8 @@ async fn main() {
         Command::Demo(args) => sim_cmd::demo(args).await.map(|()| 0),
         Command::CheckAccess(args) => check_access::run(args).await,
         Command::SetupScript(args) => setup_script_cmd::run(args).map(|()| 0),
+        Command::Migrate(args) => store_cmd::migrate(args).await.map(|()| 0),
+        Command::RotateKey(args) => store_cmd::rotate_key(args).await.map(|()| 0),
         Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await.map(|()| 0),
         Command::Bench(bench::BenchCommand::CheckAccess(args)) => {
             bench::check_access(args).await.map(|()| 0)

@@ -789,3 +789,30 @@ async fn the_throttling_probe_reports_a_tight_policy() {
         .count();
     assert_eq!(refused, throttled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ntlm_handshakes_stay_on_their_connection() {
+    // NTLM signs in a connection: the AUTHENTICATE leg must reuse the connection that got
+    // the challenge, even when the client could open a new one faster than the first
+    // returns to its pool (as on loopback).
+    let server = start_demo().await;
+    let mut failures = Vec::new();
+    for _ in 0..60 {
+        let report = check_access(
+            server.options("bob@contoso.test", ntlm(MASTER_DOWNLEVEL, MASTER_PASSWORD)),
+        )
+        .await;
+        if report.verdict.class != OutcomeClass::Ok {
+            failures.push(report.verdict);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:#?}",
+        failures.len()
+    );
+    // One challenge per check: every later request rode the signed-in connection.
+    let log = server.sim.log.entries();
+    assert_eq!(log.iter().filter(|e| e.status == 401).count(), 60);
+    assert_eq!(log.iter().filter(|e| e.status == 200).count(), 60 * 3);
+}

@@ -5,6 +5,7 @@
 use impersync_engine::access_check::{
     CheckOptions, CheckReport, EwsSource, Step, StepStatus, check_access,
 };
+use impersync_exchange::autodiscover::{AutodiscoverOptions, NoSrv};
 use impersync_exchange::transport::TransportConfig;
 use impersync_exchange::{
     Credentials, GovernorConfig, GuardedResolver, GuardedUrl, IdType, Impersonate, OutcomeClass,
@@ -22,24 +23,28 @@ use tokio::sync::oneshot;
 
 const ALICE: &str = "alice@contoso.test";
 const MAIL_HOST: &str = "mail.contoso.test";
+const DOMAIN: &str = "contoso.test";
+const AUTODISCOVER_HOST: &str = "autodiscover.contoso.test";
 /// A name the test resolver maps to the cloud-metadata address.
 const METADATA_HOST: &str = "metadata.contoso.test";
 const METADATA_ADDR: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
 
-/// The simulator behind its HTTPS listener; it shuts down when dropped.
+/// The simulator behind its HTTPS listener (and a plain one, for redirects to http://); it
+/// shuts down when dropped.
 struct TlsSim {
     port: u16,
+    plain_port: u16,
     sim: Arc<Sim>,
     /// SHA-256 of the server certificate, lowercase hex.
     fingerprint: String,
     /// The CA that issued the server certificate.
     ca: CertificateDer<'static>,
-    stop: Option<oneshot::Sender<()>>,
+    stops: Vec<oneshot::Sender<()>>,
 }
 
 impl Drop for TlsSim {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
+        for stop in self.stops.drain(..) {
             let _ = stop.send(());
         }
     }
@@ -59,7 +64,11 @@ impl TlsSim {
         let sim = Arc::new(Sim::new(impersync_exchange_sim::Scenario::demo()).expect("demo"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("local addr").port();
+        sim.set_https_port(port);
+        let plain = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let plain_port = plain.local_addr().expect("local addr").port();
         let (stop, stopped) = oneshot::channel::<()>();
+        let (stop_plain, plain_stopped) = oneshot::channel::<()>();
         tokio::spawn(impersync_exchange_sim::run_tls(
             listener,
             Arc::clone(&sim),
@@ -68,12 +77,20 @@ impl TlsSim {
                 let _ = stopped.await;
             },
         ));
+        tokio::spawn(impersync_exchange_sim::run(
+            plain,
+            Arc::clone(&sim),
+            async move {
+                let _ = plain_stopped.await;
+            },
+        ));
         Self {
             port,
+            plain_port,
             sim,
             fingerprint: tls.fingerprint,
             ca,
-            stop: Some(stop),
+            stops: vec![stop, stop_plain],
         }
     }
 
@@ -96,16 +113,37 @@ impl TlsSim {
         options_for(self.ews_url(), tls, extra_roots, credentials)
     }
 
+    /// A check whose EWS URL comes from Autodiscover for alice (no SRV records).
+    fn autodiscover_options(
+        &self,
+        tls: TlsPolicy,
+        extra_roots: Vec<CertificateDer<'static>>,
+    ) -> CheckOptions {
+        let mut options = self.options(tls, extra_roots, basic());
+        options.source = EwsSource::Autodiscover(AutodiscoverOptions {
+            https_port: self.port,
+            http_port: self.plain_port,
+            srv: Arc::new(NoSrv),
+            resolver: resolver(),
+            ..AutodiscoverOptions::new(ALICE)
+        });
+        options
+    }
+
     /// How many EWS requests reached the simulator.
     fn ews_requests(&self) -> usize {
         self.sim.log.entries().len()
     }
 }
 
-/// `mail.contoso.test` → 127.0.0.1 and `metadata.contoso.test` → 169.254.169.254.
+/// `mail.contoso.test`, `contoso.test` and `autodiscover.contoso.test` → 127.0.0.1, and
+/// `metadata.contoso.test` → 169.254.169.254.
 fn resolver() -> GuardedResolver {
+    let local = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
     GuardedResolver::with_overrides(HashMap::from([
-        (MAIL_HOST.to_string(), vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+        (MAIL_HOST.to_string(), local.clone()),
+        (DOMAIN.to_string(), local.clone()),
+        (AUTODISCOVER_HOST.to_string(), local),
         (METADATA_HOST.to_string(), vec![IpAddr::V4(METADATA_ADDR)]),
     ]))
 }
@@ -533,4 +571,154 @@ async fn the_transport_also_refuses_a_name_that_resolves_to_the_metadata_address
         .expect_err("refused at name resolution");
     assert_eq!(err.class(), OutcomeClass::Unreachable, "{err:?}");
     assert!(err.to_string().contains("169.254.169.254"), "{err}");
+}
+
+/// The names Autodiscover tries, and the EWS host.
+const AUTODISCOVER_NAMES: [&str; 3] = [DOMAIN, AUTODISCOVER_HOST, MAIL_HOST];
+
+#[tokio::test]
+async fn autodiscover_over_verified_tls_finds_the_ews_url() {
+    let server = TlsSim::start(&AUTODISCOVER_NAMES).await;
+    let report =
+        check_access(server.autodiscover_options(TlsPolicy::Verify, vec![server.ca.clone()])).await;
+    assert_eq!(
+        report.verdict.class,
+        OutcomeClass::Ok,
+        "{:#?}",
+        report.verdict
+    );
+    let ews = format!("https://{DOMAIN}:{}/EWS/Exchange.asmx", server.port);
+    assert_eq!(report.ews_url.as_deref(), Some(ews.as_str()));
+    let found = step(&report.steps, "Find the EWS URL (Autodiscover)");
+    assert_eq!(found.status, StepStatus::Ok);
+    assert_eq!(found.detail, format!("found {ews}"));
+    assert_eq!(found.children.len(), 1, "SOAP at the domain: {found:#?}");
+    assert_eq!(
+        tls_step(&report).detail,
+        format!("certificate SHA-256 {}", server.fingerprint)
+    );
+}
+
+#[tokio::test]
+async fn autodiscover_over_untrusted_tls_fails_with_a_tls_hint() {
+    let server = TlsSim::start(&AUTODISCOVER_NAMES).await;
+    server.sim.autodiscover.lock().unwrap().refuse_json = true;
+    let report = check_access(server.autodiscover_options(TlsPolicy::Verify, Vec::new())).await;
+    assert_eq!(
+        report.verdict.class,
+        OutcomeClass::AutodiscoverFailed,
+        "{:#?}",
+        report.verdict
+    );
+    let found = step(&report.steps, "Find the EWS URL (Autodiscover)");
+    assert_eq!(found.status, StepStatus::Failed);
+    let tls_failures = found
+        .children
+        .iter()
+        .filter(|c| c.detail.contains("does not trust"))
+        .count();
+    assert_eq!(
+        tls_failures, 7,
+        "SOAP and POX at both hosts, POX at the HTTP redirect's target, v2 JSON at both hosts: {found:#?}"
+    );
+    assert!(
+        report
+            .hints
+            .iter()
+            .any(|h| h.contains("TLS failed") && h.contains("pin")),
+        "the hint points at TLS: {:?}",
+        report.hints
+    );
+    assert_eq!(server.ews_requests(), 0);
+}
+
+#[tokio::test]
+async fn an_http_ews_url_from_autodiscover_is_refused_and_the_attempts_are_kept() {
+    let server = TlsSim::start(&AUTODISCOVER_NAMES).await;
+    // The domain redirects to the plain listener; a lab Autodiscover policy follows it, but the
+    // check's strict URL policy refuses the plain-http EWS URL that comes back.
+    let insecure = format!(
+        "http://{MAIL_HOST}:{}/autodiscover/autodiscover.xml",
+        server.plain_port
+    );
+    server
+        .sim
+        .autodiscover
+        .lock()
+        .unwrap()
+        .redirect_url
+        .insert(DOMAIN.into(), insecure);
+    let mut options = server.autodiscover_options(TlsPolicy::Verify, vec![server.ca.clone()]);
+    let EwsSource::Autodiscover(ad) = &mut options.source else {
+        unreachable!()
+    };
+    ad.url_policy = UrlPolicy {
+        allow_insecure_http: true,
+    };
+    let report = check_access(options).await;
+    assert_eq!(
+        report.verdict.class,
+        OutcomeClass::AutodiscoverFailed,
+        "{:#?}",
+        report.verdict
+    );
+    assert!(
+        report.verdict.message.contains("plain http://"),
+        "{}",
+        report.verdict.message
+    );
+    let found = step(&report.steps, "Find the EWS URL (Autodiscover)");
+    assert_eq!(found.status, StepStatus::Failed);
+    assert_eq!(found.children.len(), 2, "SOAP, then POX at the redirect");
+    assert_eq!(
+        step(&report.steps, "Connect to the EWS server").status,
+        StepStatus::Skipped
+    );
+    assert_eq!(server.ews_requests(), 0);
+}
+
+#[tokio::test]
+async fn the_client_classifies_tls_failures_as_tls_untrusted() {
+    // Bulk checks and sync call the client without the probe: its own errors must say TLS.
+    use impersync_ews::types::FolderRef;
+    use impersync_exchange::{ExchangeClient, ExchangeConfig};
+    let server = TlsSim::start(&[MAIL_HOST]).await;
+    let other_name = TlsSim::start(&["other.test"]).await;
+    let cases = [
+        (&server, TlsPolicy::Verify, vec![], "does not trust"),
+        (
+            &server,
+            pin(&"11".repeat(32)),
+            vec![],
+            "not the pinned 1111",
+        ),
+        (
+            &other_name,
+            TlsPolicy::Verify,
+            vec![other_name.ca.clone()],
+            "not valid for this host name",
+        ),
+    ];
+    for (sim, tls, extra_roots, expected) in cases {
+        for credentials in [basic(), ntlm()] {
+            let mut config = ExchangeConfig::new(sim.ews_url(), credentials);
+            config.transport = TransportConfig {
+                tls: tls.clone(),
+                extra_roots: extra_roots.clone(),
+                resolver: resolver(),
+                ..TransportConfig::default()
+            };
+            let client = ExchangeClient::new(config).expect("client");
+            let err = client
+                .get_folder(
+                    Some(&Impersonate::smtp(IdType::SmtpAddress, ALICE)),
+                    FolderRef::distinguished("inbox"),
+                )
+                .await
+                .expect_err("TLS fails");
+            assert_eq!(err.class(), OutcomeClass::TlsUntrusted, "{tls}: {err}");
+            assert!(err.to_string().contains(expected), "{tls}: {err}");
+        }
+        assert_eq!(sim.ews_requests(), 0);
+    }
 }

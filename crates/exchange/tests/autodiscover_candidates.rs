@@ -796,3 +796,36 @@ async fn a_candidate_resolving_to_a_metadata_address_is_refused_at_dns() {
     }
     assert_found_last(&found, &lab.ews(AD));
 }
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_recorded_as_a_tls_failure() {
+    let lab = Lab::start().await;
+    lab.control(AutodiscoverControl {
+        disable_http_redirect: true,
+        ..AutodiscoverControl::default()
+    });
+    let transport = Transport::new(
+        basic(),
+        TransportConfig {
+            resolver: resolver(),
+            ..TransportConfig::default()
+        },
+    )
+    .expect("transport");
+    let found = discover(&transport, &lab.options(ALICE, Arc::new(NoSrv))).await;
+    assert_eq!(found.ews_url, None, "{}", show(&found));
+    let https: Vec<_> = found
+        .attempts
+        .iter()
+        .filter(|a| a.target.starts_with("https://"))
+        .collect();
+    assert_eq!(https.len(), 6, "SOAP, POX and v2 at both hosts");
+    for attempt in https {
+        assert_eq!(attempt.result, "TLS failed", "{attempt:?}");
+        assert!(
+            matches!(&attempt.connect, Some(Err(why)) if why.contains("does not trust")),
+            "{attempt:?}"
+        );
+        assert_eq!(attempt.http_status, None);
+    }
+}

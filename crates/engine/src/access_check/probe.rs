@@ -158,25 +158,11 @@ pub async fn connection(
 }
 
 fn tls_reason(e: &std::io::Error) -> String {
-    use rustls::CertificateError;
     match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        Some(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
-            "the certificate is issued by a CA this machine does not trust".into()
-        }
-        Some(rustls::Error::InvalidCertificate(
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-        )) => "the certificate is not valid for this host name".into(),
-        Some(rustls::Error::InvalidCertificate(
-            CertificateError::Expired | CertificateError::ExpiredContext { .. },
-        )) => "the certificate has expired".into(),
-        Some(rustls::Error::InvalidCertificate(CertificateError::BadSignature)) => {
-            "the certificate's signature does not match the trusted CA of the same name (was the CA re-generated or replaced?)".into()
-        }
-        Some(rustls::Error::General(why)) => why.clone(),
-        Some(other) => other.to_string(),
+        Some(tls) => impersync_exchange::transport::tls_detail(tls),
         None => e.to_string(),
     }
 }

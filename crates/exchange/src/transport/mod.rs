@@ -13,7 +13,7 @@ use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use classify::classify;
+pub use classify::{classify, tls_detail};
 
 /// Transport settings.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub struct Transport {
 impl Transport {
     /// A transport for these credentials.
     pub fn new(credentials: Credentials, config: TransportConfig) -> Result<Self, ExchangeError> {
-        let shared = build_client(&config, config.max_idle_connections)?;
+        let shared = build_client(&config, config.max_idle_connections, false)?;
         let ntlm = match &credentials {
             Credentials::Ntlm { account, password } => {
                 Some(ntlm::NtlmPool::new(account.clone(), password.clone()))
@@ -122,7 +122,7 @@ impl Transport {
         match (&self.credentials, &self.ntlm) {
             (Credentials::Ntlm { .. }, Some(pool)) => {
                 pool.post(
-                    || build_client(&self.config, 1),
+                    || build_client(&self.config, 1, true),
                     url,
                     headers,
                     body,
@@ -169,12 +169,21 @@ impl Transport {
     }
 }
 
-fn build_client(config: &TransportConfig, idle: usize) -> Result<reqwest::Client, ExchangeError> {
+/// A client; with `ntlm`, one that keeps to its first connection (see [`ntlm::ReuseConnection`]).
+fn build_client(
+    config: &TransportConfig,
+    idle: usize,
+    ntlm: bool,
+) -> Result<reqwest::Client, ExchangeError> {
     let tls = config
         .tls
         .client_config(&config.extra_roots)
         .map_err(|e| ExchangeError::Setup(e.to_string()))?;
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if ntlm {
+        builder = builder.connector_layer(ntlm::ReuseConnection::default());
+    }
+    builder
         .use_preconfigured_tls(tls)
         .dns_resolver(Arc::new(config.resolver.clone()))
         .connect_timeout(config.connect_timeout)

@@ -13,7 +13,73 @@ use sspi::{
     AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, DataRepresentation, Ntlm,
     SecurityBuffer, Sspi, SspiImpl, Username,
 };
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// How long a connection attempt after the first waits, so that the first connection wins
+/// when it is only on its way back to the idle pool.
+const REUSE_GRACE: Duration = Duration::from_millis(250);
+
+/// A connector layer that keeps an NTLM client on its one connection.
+///
+/// NTLM signs in a connection, not a request: the AUTHENTICATE leg must travel on the
+/// connection that received the challenge. The HTTP client races a new connection against
+/// the idle pool, and the connection that just answered the challenge is returned to the
+/// pool by a background task, so on a fast network the new connection could win and the
+/// handshake failed with a 401. Here every connection attempt after the first waits
+/// [`REUSE_GRACE`] first, so the pooled connection wins unless the server really closed it.
+#[derive(Debug, Clone, Default)]
+pub struct ReuseConnection {
+    connected: Arc<AtomicBool>,
+}
+
+impl<S> tower::Layer<S> for ReuseConnection {
+    type Service = ReuseConnectionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ReuseConnectionService {
+            inner,
+            connected: Arc::clone(&self.connected),
+        }
+    }
+}
+
+/// The service of [`ReuseConnection`].
+#[derive(Debug, Clone)]
+pub struct ReuseConnectionService<S> {
+    inner: S,
+    connected: Arc<AtomicBool>,
+}
+
+impl<S, R> tower::Service<R> for ReuseConnectionService<S>
+where
+    S: tower::Service<R> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    R: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let again = self.connected.swap(true, Ordering::SeqCst);
+        let connecting = self.inner.call(request);
+        Box::pin(async move {
+            if again {
+                tokio::time::sleep(REUSE_GRACE).await;
+            }
+            connecting.await
+        })
+    }
+}
 
 /// A connection (a reqwest client holding one keep-alive connection) and whether it is signed in.
 #[derive(Debug)]

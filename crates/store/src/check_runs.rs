@@ -1,0 +1,525 @@
+//! Check runs: bulk access checks over an organisation's users, their progress and their
+//! per-user results. At most one run per organisation is running at a time (a partial
+//! unique index enforces it on both backends).
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit;
+use crate::db::{Page, PageRequest, now_millis};
+use crate::error::{StoreError, is_unique_violation};
+use crate::ids::{AdminId, CheckRunId, OrgId, UserId};
+use crate::tenant::Scope;
+
+/// The outcome name of a successful check.
+pub const OUTCOME_OK: &str = "Ok";
+
+/// Where a check run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckRunStatus {
+    /// Still checking.
+    Running,
+    /// Every user was checked.
+    Finished,
+    /// Stopped by an admin.
+    Cancelled,
+    /// Stopped by an error.
+    Failed,
+}
+
+impl CheckRunStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Finished => "finished",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn from_stored(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "running" => Self::Running,
+            "finished" => Self::Finished,
+            "cancelled" => Self::Cancelled,
+            "failed" => Self::Failed,
+            other => {
+                return Err(StoreError::Corrupt {
+                    what: "check_runs.status",
+                    value: other.into(),
+                });
+            }
+        })
+    }
+}
+
+/// A bulk access-check run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckRun {
+    /// Its id.
+    pub id: CheckRunId,
+    /// The organisation.
+    pub org_id: OrgId,
+    /// Where it stands.
+    pub status: CheckRunStatus,
+    /// When it started (Unix milliseconds).
+    pub started_at: i64,
+    /// When it ended, if it has.
+    pub finished_at: Option<i64>,
+    /// The admin who started it, if an admin did.
+    pub started_by: Option<AdminId>,
+    /// How many users it will check.
+    pub total: u64,
+    /// How many it has checked.
+    pub checked: u64,
+    /// How many checks succeeded.
+    pub ok: u64,
+    /// How many checks failed.
+    pub failed: u64,
+    /// A note, e.g. why it failed.
+    pub note: Option<String>,
+}
+
+/// One user's result, to add to a run.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NewCheckResult {
+    /// The user, if the address belongs to one.
+    pub user_id: Option<UserId>,
+    /// The checked address.
+    pub email: String,
+    /// The outcome class name (`Ok`, `AuthFailed`, ...).
+    pub outcome: String,
+    /// The cause and remedy text.
+    pub detail: String,
+    /// How long the check took.
+    pub duration_ms: u64,
+    /// When it was checked (Unix milliseconds).
+    pub checked_at: i64,
+}
+
+/// One user's stored result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// The run.
+    pub run_id: CheckRunId,
+    /// The user, if they still exist.
+    pub user_id: Option<UserId>,
+    /// The checked address.
+    pub email: String,
+    /// The outcome class name.
+    pub outcome: String,
+    /// The cause and remedy text.
+    pub detail: String,
+    /// How long the check took.
+    pub duration_ms: u64,
+    /// When it was checked (Unix milliseconds).
+    pub checked_at: i64,
+}
+
+/// A user whose outcome differs from the previous run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultChange {
+    /// The address.
+    pub email: String,
+    /// The outcome in the previous run (`None`: not checked then).
+    pub before: Option<String>,
+    /// The outcome in this run.
+    pub after: String,
+}
+
+fn u(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn i(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn run_from_row(row: &AnyRow) -> Result<CheckRun, StoreError> {
+    Ok(CheckRun {
+        id: CheckRunId::from_raw(row.try_get("id")?),
+        org_id: OrgId::from_raw(row.try_get("org_id")?),
+        status: CheckRunStatus::from_stored(&row.try_get::<String, _>("status")?)?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        started_by: row
+            .try_get::<Option<i64>, _>("started_by")?
+            .map(AdminId::from_raw),
+        total: u(row.try_get("total")?),
+        checked: u(row.try_get("checked")?),
+        ok: u(row.try_get("ok")?),
+        failed: u(row.try_get("failed")?),
+        note: row.try_get("note")?,
+    })
+}
+
+fn result_from_row(row: &AnyRow) -> Result<CheckResult, StoreError> {
+    Ok(CheckResult {
+        run_id: CheckRunId::from_raw(row.try_get("run_id")?),
+        user_id: row
+            .try_get::<Option<i64>, _>("user_id")?
+            .map(UserId::from_raw),
+        email: row.try_get("email")?,
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+        duration_ms: u(row.try_get("duration_ms")?),
+        checked_at: row.try_get("checked_at")?,
+    })
+}
+
+const RUN_COLUMNS_BY_ID: &str = "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, \
+     failed, note FROM check_runs WHERE org_id = $1 AND id = $2";
+
+/// One organisation's check runs.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckRuns<'a> {
+    scope: Scope<'a>,
+}
+
+impl<'a> CheckRuns<'a> {
+    pub(crate) fn new(scope: Scope<'a>) -> Self {
+        Self { scope }
+    }
+
+    /// Starts a run over `total` users. Fails with [`StoreError::CheckRunAlreadyRunning`]
+    /// while another run of the organisation is running.
+    pub async fn start(&self, total: u64) -> Result<CheckRun, StoreError> {
+        let run = CheckRun {
+            id: CheckRunId::generate(),
+            org_id: self.scope.org,
+            status: CheckRunStatus::Running,
+            started_at: now_millis(),
+            finished_at: None,
+            started_by: self.scope.principal.admin_id(),
+            total,
+            checked: 0,
+            ok: 0,
+            failed: 0,
+            note: None,
+        };
+        let mut tx = self.scope.store.db().begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO check_runs (id, org_id, status, started_at, started_by, total) \
+             VALUES ($1, $2, 'running', $3, $4, $5)",
+        )
+        .bind(run.id.get())
+        .bind(self.scope.org.get())
+        .bind(run.started_at)
+        .bind(run.started_by.map(AdminId::get))
+        .bind(i(total))
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            drop(tx);
+            if is_unique_violation(&e)
+                && let Some(running) = self.running().await?
+            {
+                return Err(StoreError::CheckRunAlreadyRunning {
+                    org: self.scope.org,
+                    running: running.id,
+                });
+            }
+            return Err(e.into());
+        }
+        audit::insert(
+            &mut tx,
+            self.scope.principal,
+            "check_run.started",
+            Some(self.scope.org),
+            serde_json::json!({"run_id": run.id, "total": total}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(run)
+    }
+
+    /// One run.
+    pub async fn get(&self, id: CheckRunId) -> Result<CheckRun, StoreError> {
+        let row = sqlx::query(RUN_COLUMNS_BY_ID)
+            .bind(self.scope.org.get())
+            .bind(id.get())
+            .fetch_optional(&self.scope.store.db().pool)
+            .await?
+            .ok_or(StoreError::NotFound("check run"))?;
+        run_from_row(&row)
+    }
+
+    /// The running run, if there is one.
+    pub async fn running(&self) -> Result<Option<CheckRun>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+             FROM check_runs WHERE org_id = $1 AND status = 'running'",
+        )
+        .bind(self.scope.org.get())
+        .fetch_optional(&self.scope.store.db().pool)
+        .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// A page of runs, newest first.
+    pub async fn list(&self, page: PageRequest) -> Result<Page<CheckRun>, StoreError> {
+        let pool = &self.scope.store.db().pool;
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM check_runs WHERE org_id = $1")
+            .bind(self.scope.org.get())
+            .fetch_one(pool)
+            .await?
+            .try_get("n")?;
+        let rows = sqlx::query(
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+             FROM check_runs WHERE org_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(self.scope.org.get())
+        .bind(page.sql_limit())
+        .bind(page.sql_offset())
+        .fetch_all(pool)
+        .await?;
+        let items = rows.iter().map(run_from_row).collect::<Result<_, _>>()?;
+        Ok(Page::new(items, total, page))
+    }
+
+    /// Changes how many users the run will check (e.g. once the user list is known).
+    pub async fn set_total(&self, id: CheckRunId, total: u64) -> Result<(), StoreError> {
+        let changed = sqlx::query("UPDATE check_runs SET total = $1 WHERE org_id = $2 AND id = $3")
+            .bind(i(total))
+            .bind(self.scope.org.get())
+            .bind(id.get())
+            .execute(&self.scope.store.db().pool)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound("check run"));
+        }
+        Ok(())
+    }
+
+    /// Adds a batch of results to a running run, in one transaction: the results, the
+    /// run's progress counters, and each user's last check outcome. A result is linked to
+    /// the organisation's user with its `user_id`, or else with its address. A result for an address
+    /// the run already has is skipped (so a resumed run can resend a batch). Returns how
+    /// many results were added.
+    pub async fn add_results(
+        &self,
+        id: CheckRunId,
+        results: &[NewCheckResult],
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.scope.store.db().begin_write().await?;
+        let row = sqlx::query("SELECT status FROM check_runs WHERE org_id = $1 AND id = $2")
+            .bind(self.scope.org.get())
+            .bind(id.get())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("check run"))?;
+        if CheckRunStatus::from_stored(&row.try_get::<String, _>("status")?)?
+            != CheckRunStatus::Running
+        {
+            return Err(StoreError::CheckRunNotRunning(id));
+        }
+        let (mut added, mut ok) = (0u64, 0u64);
+        for result in results {
+            let email = result.email.trim().to_lowercase();
+            let inserted = sqlx::query(
+                "INSERT INTO check_results (run_id, org_id, email, user_id, outcome, detail, duration_ms, checked_at) \
+                 SELECT $1, $2, $3, COALESCE((SELECT id FROM users WHERE org_id = $2 AND id = $4), \
+                 (SELECT id FROM users WHERE org_id = $2 AND email = $3)), $5, $6, $7, $8 \
+                 WHERE 1 = 1 ON CONFLICT (run_id, email) DO NOTHING",
+            )
+            .bind(id.get())
+            .bind(self.scope.org.get())
+            .bind(&email)
+            .bind(result.user_id.map(UserId::get))
+            .bind(&result.outcome)
+            .bind(&result.detail)
+            .bind(i(result.duration_ms))
+            .bind(result.checked_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                continue;
+            }
+            added += 1;
+            if result.outcome == OUTCOME_OK {
+                ok += 1;
+            }
+            sqlx::query(
+                "UPDATE users SET last_check_outcome = $1, last_check_detail = $2, last_check_at = $3, \
+                 last_check_run_id = $4 WHERE org_id = $5 AND email = $6",
+            )
+            .bind(&result.outcome)
+            .bind(&result.detail)
+            .bind(result.checked_at)
+            .bind(id.get())
+            .bind(self.scope.org.get())
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE check_runs SET checked = checked + $1, ok = ok + $2, failed = failed + $3 \
+             WHERE org_id = $4 AND id = $5",
+        )
+        .bind(i(added))
+        .bind(i(ok))
+        .bind(i(added - ok))
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Ends a running run with `status` (not `Running`) and an optional note.
+    pub async fn finish(
+        &self,
+        id: CheckRunId,
+        status: CheckRunStatus,
+        note: Option<&str>,
+    ) -> Result<CheckRun, StoreError> {
+        if status == CheckRunStatus::Running {
+            return Err(StoreError::Invalid(
+                "a run cannot be finished as running".into(),
+            ));
+        }
+        let mut tx = self.scope.store.db().begin_write().await?;
+        let changed = sqlx::query(
+            "UPDATE check_runs SET status = $1, finished_at = $2, note = $3 \
+             WHERE org_id = $4 AND id = $5 AND status = 'running'",
+        )
+        .bind(status.as_str())
+        .bind(now_millis())
+        .bind(note)
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            drop(tx);
+            // Tell "no such run" from "already finished".
+            self.get(id).await?;
+            return Err(StoreError::CheckRunNotRunning(id));
+        }
+        audit::insert(
+            &mut tx,
+            self.scope.principal,
+            "check_run.finished",
+            Some(self.scope.org),
+            serde_json::json!({"run_id": id, "status": status.as_str()}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    /// A page of a run's results by address, optionally only those with `outcome`.
+    pub async fn results(
+        &self,
+        id: CheckRunId,
+        outcome: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<CheckResult>, StoreError> {
+        self.get(id).await?;
+        let pool = &self.scope.store.db().pool;
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM check_results WHERE org_id = $1 AND run_id = $2 AND ($3 IS NULL OR outcome = $3)",
+        )
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .bind(outcome)
+        .fetch_one(pool)
+        .await?
+        .try_get("n")?;
+        let rows = sqlx::query(
+            "SELECT run_id, user_id, email, outcome, detail, duration_ms, checked_at FROM check_results \
+             WHERE org_id = $1 AND run_id = $2 AND ($3 IS NULL OR outcome = $3) \
+             ORDER BY email LIMIT $4 OFFSET $5",
+        )
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .bind(outcome)
+        .bind(page.sql_limit())
+        .bind(page.sql_offset())
+        .fetch_all(pool)
+        .await?;
+        let items = rows.iter().map(result_from_row).collect::<Result<_, _>>()?;
+        Ok(Page::new(items, total, page))
+    }
+
+    /// How many results a run has per outcome, most frequent first.
+    pub async fn outcome_counts(&self, id: CheckRunId) -> Result<Vec<(String, u64)>, StoreError> {
+        self.get(id).await?;
+        let rows = sqlx::query(
+            "SELECT outcome, COUNT(*) AS n FROM check_results WHERE org_id = $1 AND run_id = $2 \
+             GROUP BY outcome ORDER BY n DESC, outcome",
+        )
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .fetch_all(&self.scope.store.db().pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("outcome")?, u(r.try_get("n")?))))
+            .collect()
+    }
+
+    /// The addresses a run has already checked (to resume it without checking them again).
+    pub async fn checked_emails(&self, id: CheckRunId) -> Result<Vec<String>, StoreError> {
+        self.get(id).await?;
+        let rows = sqlx::query(
+            "SELECT email FROM check_results WHERE org_id = $1 AND run_id = $2 ORDER BY email",
+        )
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .fetch_all(&self.scope.store.db().pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("email")?)).collect()
+    }
+
+    /// The run before `id` that is not running (the one to compare with), if any.
+    pub async fn previous(&self, id: CheckRunId) -> Result<Option<CheckRun>, StoreError> {
+        let run = self.get(id).await?;
+        let row = sqlx::query(
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+             FROM check_runs WHERE org_id = $1 AND id <> $2 AND status <> 'running' \
+             AND (started_at < $3 OR (started_at = $3 AND id < $2)) \
+             ORDER BY started_at DESC, id DESC LIMIT 1",
+        )
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .bind(run.started_at)
+        .fetch_optional(&self.scope.store.db().pool)
+        .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// The users whose outcome in run `id` differs from the previous run's, by address.
+    pub async fn changes_since_previous(
+        &self,
+        id: CheckRunId,
+    ) -> Result<Vec<ResultChange>, StoreError> {
+        let previous = self.previous(id).await?.map(|p| p.id.get());
+        let rows = sqlx::query(
+            "SELECT c.email, p.outcome AS before_outcome, c.outcome AS after_outcome \
+             FROM check_results c LEFT JOIN check_results p ON p.run_id = $3 AND p.email = c.email \
+             WHERE c.org_id = $1 AND c.run_id = $2 AND (p.outcome IS NULL OR p.outcome <> c.outcome) \
+             ORDER BY c.email",
+        )
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .bind(previous)
+        .fetch_all(&self.scope.store.db().pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ResultChange {
+                    email: r.try_get("email")?,
+                    before: r.try_get("before_outcome")?,
+                    after: r.try_get("after_outcome")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,67 @@
+//! Impersync's store: schema, migrations, repositories and secret encryption.
+//!
+//! One SQL code path serves SQLite (the default: a file in the data directory) and
+//! PostgreSQL (`IMPERSYNC_DATABASE_URL=postgres://...`), picked at run time from the URL.
+//! Per-organisation data is reached only through an [`OrgStore`], which [`Store::org`]
+//! hands out after checking the caller's [`Principal`]; each of its repositories binds the
+//! organisation id into every query. Secrets are sealed with AES-256-GCM under a master
+//! key from `IMPERSYNC_MASTER_KEY` or a key file, and a wrong key fails at open.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), impersync_store::StoreError> {
+//! use impersync_store::{NewOrganisation, OpenOptions, PageRequest, Principal, Store, UserFilter};
+//!
+//! let store = Store::open(OpenOptions::from_env("./impersync-data")).await?;
+//! let operator = Principal::system("demo");
+//! let org = store
+//!     .organisations(&operator)
+//!     .create(NewOrganisation { name: "Contoso".into(), domains: vec!["contoso.com".into()] })
+//!     .await?;
+//! let contoso = store.org(&operator, org.id).await?;
+//! let page = contoso.users().list(&UserFilter::default(), PageRequest::first(50)).await?;
+//! println!("{} users", page.total);
+//! # Ok(()) }
+//! ```
+
+mod admins;
+mod audit;
+mod check_runs;
+mod db;
+mod email_config;
+mod error;
+mod ids;
+mod keyfile;
+mod migrate;
+mod orgs;
+mod secrets;
+mod store;
+mod tenant;
+mod tokens;
+mod users;
+
+pub use admins::{AdminAccount, Admins, Auth, NewAdmin, PasswordHash};
+pub use audit::{AuditEntry, AuditLog, OrgAudit};
+pub use check_runs::{
+    CheckResult, CheckRun, CheckRunStatus, CheckRuns, NewCheckResult, OUTCOME_OK, ResultChange,
+};
+pub use db::{
+    Backend, DATABASE_URL_ENV, Page, PageRequest, SQLITE_FILE_NAME, now_millis, redact_url,
+    sqlite_url,
+};
+pub use email_config::{
+    AccessType, EmailConfig, EmailConfigs, EmailCredentials, EmailSettings, EmailSettingsInput,
+    ExchangeAuth, POLL_INTERVAL_RANGE,
+};
+pub use error::StoreError;
+pub use ids::{AdminId, AuditId, CheckRunId, OrgId, TokenId, UserId};
+pub use keyfile::{KEY_FILE_NAME, KeySource, MASTER_KEY_ENV};
+pub use migrate::{MIGRATIONS, Migration, MigrationReport};
+pub use orgs::{NewOrganisation, Organisation, OrganisationUpdate, Organisations};
+pub use secrets::{MasterKey, OpenError, SecretBox, SecretStatus, SecretString, SecretUpdate};
+pub use store::{DEFAULT_DATA_DIR, KeyRotation, OpenOptions, Store};
+pub use tenant::{Actor, OrgStore, Principal, Role};
+pub use tokens::{ApiToken, IssuedToken, TOKEN_PREFIX, Tokens, token_hash};
+pub use users::{
+    ImportOutcome, ImportReport, ImportRow, ImportRowResult, LastCheck, NewUser, User, UserFilter,
+    Users, normalize_email,
+};

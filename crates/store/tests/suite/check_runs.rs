@@ -1,0 +1,222 @@
+//! Check runs: one running per organisation, progress, results, the previous run and the diff.
+
+use crate::common::{TestDb, create_org, operator, store_test};
+use impersync_store::{CheckRunStatus, ImportRow, NewCheckResult, PageRequest, StoreError};
+
+fn result(email: &str, outcome: &str) -> NewCheckResult {
+    NewCheckResult {
+        user_id: None,
+        email: email.into(),
+        outcome: outcome.into(),
+        detail: format!("{outcome} detail"),
+        duration_ms: 12,
+        checked_at: 1_700_000_000_000,
+    }
+}
+
+async fn only_one_running_check_run_per_org(db: &TestDb) {
+    let store = db.open().await;
+    let a = create_org(&store, "Alpha", "alpha.test").await;
+    let b = create_org(&store, "Beta", "beta.test").await;
+    let op = operator();
+    let runs_a = store.org(&op, a.id).await.unwrap();
+    let runs_a = runs_a.check_runs();
+
+    let first = runs_a.start(3).await.unwrap();
+    assert_eq!(first.status, CheckRunStatus::Running);
+    match runs_a.start(3).await {
+        Err(StoreError::CheckRunAlreadyRunning { org, running }) => {
+            assert_eq!((org, running), (a.id, first.id));
+        }
+        other => panic!("expected CheckRunAlreadyRunning, got {other:?}"),
+    }
+    let message = runs_a.start(3).await.unwrap_err().to_string();
+    assert!(
+        message.contains("already has a check run in progress"),
+        "{message}"
+    );
+
+    // Another organisation is not blocked.
+    let b_scope = store.org(&op, b.id).await.unwrap();
+    b_scope.check_runs().start(1).await.unwrap();
+
+    runs_a
+        .finish(first.id, CheckRunStatus::Cancelled, Some("stopped"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        runs_a
+            .finish(first.id, CheckRunStatus::Finished, None)
+            .await,
+        Err(StoreError::CheckRunNotRunning(_))
+    ));
+    assert!(matches!(
+        runs_a
+            .add_results(first.id, &[result("x@alpha.test", "Ok")])
+            .await,
+        Err(StoreError::CheckRunNotRunning(_))
+    ));
+    let second = runs_a.start(1).await.unwrap();
+    assert_ne!(second.id, first.id);
+    runs_a
+        .finish(second.id, CheckRunStatus::Finished, None)
+        .await
+        .unwrap();
+
+    // Two starts at the same moment: exactly one wins.
+    let scope = store.org(&op, a.id).await.unwrap();
+    let (r1, r2) = (scope.check_runs(), scope.check_runs());
+    let (x, y) = tokio::join!(r1.start(1), r2.start(1));
+    let wins = [&x, &y].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(wins, 1, "{x:?} {y:?}");
+    let loser = if x.is_ok() { y } else { x };
+    assert!(
+        matches!(loser, Err(StoreError::CheckRunAlreadyRunning { .. })),
+        "{loser:?}"
+    );
+}
+store_test!(only_one_running_check_run_per_org);
+
+async fn results_progress_previous_and_diff(db: &TestDb) {
+    let store = db.open().await;
+    let org = create_org(&store, "Contoso", "contoso.test").await;
+    let scope = store.org(&operator(), org.id).await.unwrap();
+    let emails = [
+        "a@contoso.test",
+        "b@contoso.test",
+        "c@contoso.test",
+        "d@contoso.test",
+    ];
+    scope
+        .users()
+        .import(
+            emails
+                .iter()
+                .enumerate()
+                .map(|(i, e)| ImportRow {
+                    line: i + 1,
+                    email: (*e).into(),
+                    ..Default::default()
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let runs = scope.check_runs();
+
+    let first = runs.start(4).await.unwrap();
+    // Two batches, the second resending one result (as a resumed run would).
+    assert_eq!(
+        runs.add_results(
+            first.id,
+            &[
+                result(emails[0], "Ok"),
+                result(emails[1], "ImpersonationDenied")
+            ]
+        )
+        .await
+        .unwrap(),
+        2
+    );
+    assert_eq!(
+        runs.add_results(
+            first.id,
+            &[
+                result(emails[1], "ImpersonationDenied"),
+                result(emails[2], "Ok"),
+                result(emails[3], "Ok")
+            ]
+        )
+        .await
+        .unwrap(),
+        2
+    );
+    let progress = runs.get(first.id).await.unwrap();
+    assert_eq!(
+        (
+            progress.total,
+            progress.checked,
+            progress.ok,
+            progress.failed
+        ),
+        (4, 4, 3, 1)
+    );
+    assert_eq!(runs.checked_emails(first.id).await.unwrap(), emails);
+    let finished = runs
+        .finish(first.id, CheckRunStatus::Finished, None)
+        .await
+        .unwrap();
+    assert!(finished.finished_at.is_some());
+
+    // Users carry their last outcome, and the run it came from.
+    let b = scope.users().get_by_email(emails[1]).await.unwrap();
+    let last = b.last_check.unwrap();
+    assert_eq!(
+        (last.outcome.as_str(), last.run),
+        ("ImpersonationDenied", Some(first.id))
+    );
+
+    // Results filtered by outcome, paged.
+    let ok = runs
+        .results(first.id, Some("Ok"), PageRequest::new(1, 1))
+        .await
+        .unwrap();
+    assert_eq!((ok.total, ok.items.len()), (3, 1));
+    assert_eq!(ok.items[0].email, emails[2]);
+    assert!(
+        ok.items[0].user_id.is_some(),
+        "linked to the user by address"
+    );
+    assert_eq!(
+        runs.results(first.id, None, PageRequest::first(10))
+            .await
+            .unwrap()
+            .total,
+        4
+    );
+    assert_eq!(
+        runs.outcome_counts(first.id).await.unwrap(),
+        vec![
+            ("Ok".to_string(), 3),
+            ("ImpersonationDenied".to_string(), 1)
+        ]
+    );
+
+    // A second run, compared with the first.
+    assert_eq!(runs.previous(first.id).await.unwrap(), None);
+    let second = runs.start(4).await.unwrap();
+    runs.add_results(
+        second.id,
+        &[
+            result(emails[0], "Ok"),
+            result(emails[1], "Ok"),
+            result(emails[2], "AuthFailed"),
+            result("new@contoso.test", "NoMailbox"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        runs.previous(second.id).await.unwrap().unwrap().id,
+        first.id
+    );
+    let changes = runs.changes_since_previous(second.id).await.unwrap();
+    let changes: Vec<_> = changes
+        .iter()
+        .map(|c| (c.email.as_str(), c.before.as_deref(), c.after.as_str()))
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (emails[1], Some("ImpersonationDenied"), "Ok"),
+            (emails[2], Some("Ok"), "AuthFailed"),
+            ("new@contoso.test", None, "NoMailbox"),
+        ]
+    );
+    let listed = runs.list(PageRequest::first(10)).await.unwrap();
+    assert_eq!(listed.total, 2);
+    assert_eq!(runs.running().await.unwrap().unwrap().id, second.id);
+    runs.set_total(second.id, 5).await.unwrap();
+    assert_eq!(runs.get(second.id).await.unwrap().total, 5);
+}
+store_test!(results_progress_previous_and_diff);

@@ -1,0 +1,13 @@
+//! The store's test suite. Every scenario runs twice: on SQLite (a temporary folder) and on
+//! PostgreSQL (a fresh database on the server named by `IMPERSYNC_TEST_POSTGRES_URL`; see
+//! `scripts/with-postgres.sh`). Without that variable the PostgreSQL half says "skipped"
+//! loudly, and fails instead when `IMPERSYNC_REQUIRE_ALL` is set.
+
+mod common;
+
+mod admins_tokens;
+mod check_runs;
+mod migrations;
+mod orgs_users;
+mod secrets;
+mod tenant_isolation;
