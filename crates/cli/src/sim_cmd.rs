@@ -80,7 +80,15 @@ async fn serve(
         println!(
             "  Service account: MasterImpersonation@contoso.test (CONTOSO\\MasterImpersonation)"
         );
-        println!("  Its password is set in the built-in demo scenario; see README.md.");
+        println!(
+            "  Password:     Demo-Impersonation-1 (a fixture of the built-in demo, not a secret)"
+        );
+        println!(
+            "  In scope: alice, bob, carol. Denied: dave (nested group), erin. No mailbox: frank."
+        );
+        println!(
+            "  Try: IMPERSYNC_DEMO_PASSWORD=Demo-Impersonation-1 impersync check-access --target alice@contoso.test \\\n       --service-account 'CONTOSO\\MasterImpersonation' --password-env IMPERSYNC_DEMO_PASSWORD \\\n       --ews-url http://{addr}/EWS/Exchange.asmx --allow-insecure-http"
+        );
     }
     let (stop, _) = tokio::sync::watch::channel(false);
     let mut https = None;
