@@ -1,36 +1,27 @@
 //! The doctor with OAuth client credentials against the simulator's authority, and the
 //! AutodiscoverFailed verdict when no candidate answers.
 
+mod common;
+
 use impersync_engine::access_check::{CheckOptions, EwsSource, StepStatus, check_access};
 use impersync_exchange::autodiscover::{AutodiscoverOptions, NoSrv};
 use impersync_exchange::oauth::{ClientCredentials, client_credentials_token};
 use impersync_exchange::transport::TransportConfig;
 use impersync_exchange::{
     Credentials, ExchangeError, GovernorConfig, GuardedResolver, GuardedUrl, IdType, Impersonate,
-    OutcomeClass, Secret, UrlPolicy,
+    OutcomeClass, Secret,
 };
-use impersync_exchange_sim::{Scenario, Sim};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const LAB: UrlPolicy = UrlPolicy {
-    allow_insecure_http: true,
-};
+use common::LAB;
 const CLIENT_SECRET: &str = "Demo-Client-Secret-1";
 
-async fn start() -> (String, tokio::sync::oneshot::Sender<()>) {
-    let toml = format!(
-        "{}\n[[oauth_clients]]\nclient_id = \"impersync-app\"\nclient_secret = \"{CLIENT_SECRET}\"\nservice_account = \"MasterImpersonation@contoso.test\"\n",
-        impersync_exchange_sim::scenario::DEMO_TOML
-    );
-    let sim = Arc::new(Sim::new(Scenario::from_toml(&toml).unwrap()).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(impersync_exchange_sim::run(listener, sim, async {
-        let _ = stopped.await;
-    }));
-    (format!("http://{addr}"), stop)
+async fn start() -> common::SimServer {
+    common::start(common::demo_with(&format!(
+        "[[oauth_clients]]\nclient_id = \"impersync-app\"\nclient_secret = \"{CLIENT_SECRET}\"\nservice_account = \"MasterImpersonation@contoso.test\"\n"
+    )))
+    .await
 }
 
 fn options(source: EwsSource, credentials: Credentials, target: &str) -> CheckOptions {
@@ -58,7 +49,8 @@ fn grant(base: &str, secret: &str) -> ClientCredentials {
 
 #[tokio::test]
 async fn client_credentials_token_impersonates_in_scope_users() {
-    let (base, _stop) = start().await;
+    let server = start().await;
+    let base = format!("http://{}", server.addr);
     let token = client_credentials_token(&grant(&base, CLIENT_SECRET), &TransportConfig::default())
         .await
         .unwrap();
@@ -92,7 +84,8 @@ async fn client_credentials_token_impersonates_in_scope_users() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_refused_by_the_token_endpoint() {
-    let (base, _stop) = start().await;
+    let server = start().await;
+    let base = format!("http://{}", server.addr);
     let err = client_credentials_token(&grant(&base, "wrong"), &TransportConfig::default())
         .await
         .unwrap_err();

@@ -1,14 +1,15 @@
 //! The setup guide end to end: a generated on-premises script, applied through the
 //! simulator's cmdlet endpoint over HTTP, then the access check for a member and a non-member.
 
+mod common;
+
 use impersync_engine::access_check::{CheckOptions, EwsSource, check_access};
 use impersync_exchange::setup_script::{SetupOptions, generate};
 use impersync_exchange::transport::TransportConfig;
 use impersync_exchange::{
-    Credentials, GovernorConfig, GuardedUrl, IdType, Impersonate, OutcomeClass, Secret, UrlPolicy,
+    Credentials, GovernorConfig, GuardedUrl, IdType, Impersonate, OutcomeClass, Secret,
 };
-use impersync_exchange_sim::{Scenario, Sim};
-use std::sync::Arc;
+use impersync_exchange_sim::Scenario;
 
 const LAB_PASSWORD: &str = "Lab-Setup-Password-1";
 
@@ -29,21 +30,8 @@ password = "Erin-1"
 items = { inbox = 3 }
 "#;
 
-async fn start() -> (String, tokio::sync::oneshot::Sender<()>) {
-    let sim = Arc::new(Sim::new(Scenario::from_toml(USERS_ONLY).unwrap()).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(impersync_exchange_sim::run(listener, sim, async {
-        let _ = stopped.await;
-    }));
-    (format!("http://{addr}"), stop)
-}
-
 fn check(base: &str, target: &str) -> CheckOptions {
-    let policy = UrlPolicy {
-        allow_insecure_http: true,
-    };
+    let policy = common::LAB;
     CheckOptions {
         target: target.into(),
         impersonate: Impersonate::smtp(IdType::SmtpAddress, target),
@@ -64,7 +52,8 @@ fn check(base: &str, target: &str) -> CheckOptions {
 
 #[tokio::test]
 async fn generated_script_grants_members_and_only_members() {
-    let (base, _stop) = start().await;
+    let server = common::start(Scenario::from_toml(USERS_ONLY).unwrap()).await;
+    let base = format!("http://{}", server.addr);
     let before = check_access(check(&base, "alice@contoso.test")).await;
     assert_eq!(
         before.verdict.class,
