@@ -2,6 +2,7 @@
 
 mod bench;
 mod check_access;
+mod serve_cmd;
 mod setup_script_cmd;
 mod sim_cmd;
 mod store_cmd;
@@ -26,6 +27,8 @@ enum Command {
     CheckAccess(check_access::CheckAccessArgs),
     /// Write the Exchange setup script (Stage I) for on-premises or Exchange Online.
     SetupScript(setup_script_cmd::SetupScriptArgs),
+    /// Serve the admin API (organisations, users, tokens, audit) on the database.
+    Serve(serve_cmd::ServeArgs),
     /// Create or update the database schema (SQLite in the data directory, or IMPERSYNC_DATABASE_URL).
     Migrate(store_cmd::StoreArgs),
     /// Re-encrypt every stored secret with a new master key.
@@ -53,6 +56,7 @@ async fn main() {
         Command::Demo(args) => sim_cmd::demo(args).await.map(|()| 0),
         Command::CheckAccess(args) => check_access::run(args).await,
         Command::SetupScript(args) => setup_script_cmd::run(args).map(|()| 0),
+        Command::Serve(args) => serve_cmd::serve(args).await.map(|()| 0),
         Command::Migrate(args) => store_cmd::migrate(args).await.map(|()| 0),
         Command::RotateKey(args) => store_cmd::rotate_key(args).await.map(|()| 0),
         Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await.map(|()| 0),

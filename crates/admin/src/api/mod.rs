@@ -1,0 +1,29 @@
+//! The API's handlers, one file per resource.
+
+pub mod audit;
+mod csv;
+pub mod health;
+pub mod orgs;
+pub mod session;
+pub mod tokens;
+pub mod users;
+
+use serde::Deserialize;
+
+/// `?page=&per_page=` (page from 1).
+#[derive(Debug, Deserialize)]
+pub struct Paging {
+    /// The page, from 1.
+    pub page: Option<u64>,
+    /// Rows per page (1 to 1000, default 50).
+    pub per_page: Option<u32>,
+}
+
+impl Paging {
+    /// The store's page request.
+    pub fn request(&self) -> impersync_store::PageRequest {
+        let per_page = self.per_page.unwrap_or(50).clamp(1, 1000);
+        let page = self.page.unwrap_or(1).max(1);
+        impersync_store::PageRequest::new((page - 1).saturating_mul(u64::from(per_page)), per_page)
+    }
+}

@@ -1,0 +1,118 @@
+//! `POST /api/login` and `POST /api/logout`.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use impersync_store::Principal;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::password;
+use crate::auth::session::SESSION_COOKIE;
+use crate::error::ApiError;
+use crate::extract::{Caller, Credential};
+use crate::state::AdminState;
+
+/// The login form.
+#[derive(Deserialize)]
+pub struct Login {
+    username: String,
+    password: String,
+}
+
+fn cookie_header(state: &AdminState, value: &str, max_age: u64) -> HeaderValue {
+    let secure = if state.options().secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Signs in; sets the session cookie and answers the CSRF token.
+pub async fn login(
+    State(state): State<AdminState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<Login>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(form) = body?;
+    let ip = peer.ip();
+    let inner = &state.inner;
+    if let Some(wait) = inner.limiter.blocked(&form.username, ip) {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed logins; try again in {wait} seconds"),
+        );
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    let account = state
+        .store()
+        .auth()
+        .admin_by_username(&form.username)
+        .await?;
+    let params = inner.options.argon2_params.clone();
+    let hash = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .or_else(|| inner.dummy_hash.clone());
+    let pw = form.password;
+    let ok = tokio::task::spawn_blocking(move || {
+        hash.is_some_and(|h| password::verify(&pw, &h, &params))
+    })
+    .await
+    .unwrap_or(false);
+    let Some(account) = account.filter(|_| ok) else {
+        inner.limiter.failed(&form.username, ip);
+        let _ = state
+            .store()
+            .audit_log(&Principal::system("admin-login"))
+            .record(
+                "admin.login_failed",
+                None,
+                json!({"username": form.username, "ip": ip.to_string()}),
+            )
+            .await;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong username or password",
+        ));
+    };
+    inner.limiter.succeeded(&form.username, ip);
+    let principal = account.principal();
+    state
+        .store()
+        .audit_log(&principal)
+        .record(
+            "admin.login",
+            principal.role.org(),
+            json!({"username": account.username, "ip": ip.to_string()}),
+        )
+        .await?;
+    let (id, session) = inner.sessions.create(account.id);
+    let cookie = cookie_header(&state, &id, inner.sessions.ttl().as_secs());
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({"csrf_token": session.csrf_token, "username": account.username, "role": account.role})),
+    )
+        .into_response())
+}
+
+/// Signs out: ends the session and clears the cookie.
+pub async fn logout(State(state): State<AdminState>, caller: Caller) -> Response {
+    if let Credential::Session(id) = &caller.credential {
+        state.inner.sessions.remove(id);
+    }
+    (
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cookie_header(&state, "", 0))],
+    )
+        .into_response()
+}

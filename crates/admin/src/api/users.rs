@@ -1,0 +1,159 @@
+//! An organisation's users: paginated list, create, and CSV import.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use impersync_store::{ImportOutcome, ImportRow, NewUser, Page, User, UserFilter};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Paging, csv};
+use crate::error::ApiError;
+use crate::extract::Caller;
+use crate::state::AdminState;
+
+/// One page of users.
+pub async fn list(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Page<User>>, ApiError> {
+    let org = caller.org(&state, &org).await?;
+    let page = org
+        .users()
+        .list(&UserFilter::default(), paging.request())
+        .await?;
+    Ok(Json(page))
+}
+
+/// Adds a user.
+pub async fn create(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: Result<Json<NewUser>, JsonRejection>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let org = caller.org(&state, &org).await?;
+    let Json(new) = body?;
+    let user = org.users().create(new).await?;
+    org.audit()
+        .record(
+            "user.created",
+            json!({"user_id": user.id, "email": user.email}),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// A refused import row.
+#[derive(Debug, Serialize)]
+pub struct Rejected {
+    line: usize,
+    email: String,
+    reason: String,
+}
+
+/// The import's answer.
+#[derive(Debug, Serialize)]
+pub struct ImportAnswer {
+    inserted: usize,
+    rejected_count: usize,
+    rejected: Vec<Rejected>,
+}
+
+/// Imports users from a CSV body with the header `email,display_name`.
+pub async fn import(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportAnswer>, ApiError> {
+    let org = caller.org(&state, &org).await?;
+    let limit = state.options().import_body_limit;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the import is larger than {} MB; split the file and import the parts",
+                    limit / (1024 * 1024)
+                ),
+            )
+        } else {
+            ApiError::new(
+                e.status(),
+                format!("cannot read the body: {}", e.body_text()),
+            )
+        }
+    })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("the CSV is not UTF-8 text; save it as UTF-8"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let records = csv::parse(text)
+        .map_err(|e| ApiError::bad_request(format!("the CSV cannot be read: {e}")))?;
+    let mut records = records.into_iter();
+    let header: Vec<String> = records
+        .next()
+        .map(|(_, h)| h.iter().map(|f| f.trim().to_lowercase()).collect())
+        .unwrap_or_default();
+    if header != ["email", "display_name"] {
+        return Err(ApiError::bad_request(
+            "the CSV must start with the header line `email,display_name`",
+        ));
+    }
+    let mut rejected = Vec::new();
+    let mut rows = Vec::new();
+    for (line, fields) in records {
+        if fields.len() != 2 {
+            rejected.push(Rejected {
+                line,
+                email: fields.first().cloned().unwrap_or_default(),
+                reason: format!(
+                    "expected 2 fields (email,display_name), found {}",
+                    fields.len()
+                ),
+            });
+            continue;
+        }
+        let mut it = fields.into_iter();
+        rows.push(ImportRow {
+            line,
+            email: it.next().unwrap_or_default().trim().to_string(),
+            display_name: it.next().unwrap_or_default().trim().to_string(),
+            sync_enabled: false,
+        });
+    }
+    let report = org.users().import(rows).await?;
+    for row in report.rows {
+        let reason = match row.outcome {
+            ImportOutcome::Inserted { .. } => continue,
+            ImportOutcome::Invalid { reason } => reason,
+            ImportOutcome::DuplicateInImport { first_line } => {
+                format!("the address is already on line {first_line}")
+            }
+            ImportOutcome::AlreadyExists { .. } => {
+                "the organisation already has a user with this address".to_string()
+            }
+        };
+        rejected.push(Rejected {
+            line: row.line,
+            email: row.email,
+            reason,
+        });
+    }
+    rejected.sort_by_key(|r| r.line);
+    org.audit()
+        .record(
+            "users.imported",
+            json!({"inserted": report.inserted, "rejected": rejected.len()}),
+        )
+        .await?;
+    Ok(Json(ImportAnswer {
+        inserted: report.inserted,
+        rejected_count: rejected.len(),
+        rejected,
+    }))
+}
