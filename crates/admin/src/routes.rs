@@ -39,6 +39,10 @@ pub fn router(state: AdminState) -> Router {
             get(api::users::list).post(api::users::create),
         )
         .route(
+            "/api/orgs/{org}/email-config",
+            get(api::email_config::get).put(api::email_config::put),
+        )
+        .route(
             "/api/orgs/{org}/users:import",
             post(api::users::import).layer(DefaultBodyLimit::max(import_limit)),
         )

@@ -2,6 +2,7 @@
 
 pub mod audit;
 mod csv;
+pub mod email_config;
 pub mod health;
 pub mod orgs;
 pub mod session;

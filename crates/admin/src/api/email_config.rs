@@ -1,0 +1,291 @@
+//! An organisation's email configuration: read it back (secrets shown only as "set" or
+//! "not set") and save it after checking every field; secrets are write-only.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use impersync_exchange::{GuardedUrl, IdType, TlsPolicy, UrlPolicy, UrlRefused};
+use impersync_store::{
+    AccessType, EmailConfig, EmailSettingsInput, ExchangeAuth, POLL_INTERVAL_RANGE, SecretString,
+    SecretUpdate,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::ApiError;
+use crate::extract::Caller;
+use crate::state::AdminState;
+
+/// The shortest poll interval the API accepts, in seconds.
+pub const MIN_POLL_INTERVAL_SECS: u32 = 30;
+
+/// The folders synced when the request names none.
+const DEFAULT_FOLDERS: [&str; 3] = ["inbox", "calendar", "contacts"];
+
+/// A value that may be absent (`None`), `null` (`Some(None)`) or given (`Some(Some(..))`).
+type Patch = Option<Option<String>>;
+
+fn patch<'de, D: Deserializer<'de>>(d: D) -> Result<Patch, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// The body of `PUT /api/orgs/{org}/email-config`. Secrets (`password`, `client_secret`,
+/// `refresh_token`) are write-only: absent keeps the stored value, a string sets it, `null`
+/// clears it.
+#[derive(Debug, Deserialize)]
+pub struct EmailConfigRequest {
+    /// `ExchangeImpersonation` or `M365OAuthImpersonation`.
+    pub access_type: Option<String>,
+    /// The service account's logon (`ExchangeImpersonation`).
+    pub logon: Option<String>,
+    /// `Basic` or `NTLM` (`ExchangeImpersonation`; NTLM when absent).
+    pub auth: Option<String>,
+    /// The service account's password (`ExchangeImpersonation`).
+    #[serde(default, deserialize_with = "patch")]
+    pub password: Patch,
+    /// The OAuth authority (`M365OAuthImpersonation`).
+    pub authority: Option<String>,
+    /// The tenant id or domain (`M365OAuthImpersonation`).
+    pub tenant: Option<String>,
+    /// The app registration's client id (`M365OAuthImpersonation`).
+    pub client_id: Option<String>,
+    /// The redirect URL registered for the app (`M365OAuthImpersonation`).
+    pub redirect_url: Option<String>,
+    /// The app's client secret (`M365OAuthImpersonation`).
+    #[serde(default, deserialize_with = "patch")]
+    pub client_secret: Patch,
+    /// The refresh token (`M365OAuthImpersonation`).
+    #[serde(default, deserialize_with = "patch")]
+    pub refresh_token: Patch,
+    /// The account that signed in (`M365OAuthImpersonation`); absent keeps the stored one.
+    #[serde(default, deserialize_with = "patch")]
+    pub signed_in_account: Patch,
+    /// The EWS URL; required unless `autodiscover` is true.
+    pub ews_url: Option<String>,
+    /// Find the EWS URL with Autodiscover.
+    #[serde(default)]
+    pub autodiscover: bool,
+    /// `verify` (the default), `pin:SHA256` or `ignore-trust`.
+    pub tls_policy: Option<String>,
+    /// The impersonated-id type (`SmtpAddress` when absent).
+    pub id_type: Option<String>,
+    /// The folders to sync.
+    pub folders: Option<Vec<String>>,
+    /// Seconds between polls of a mailbox (300 when absent).
+    pub poll_interval_secs: Option<u32>,
+    /// A lab organisation: plain `http://` EWS URLs are allowed.
+    #[serde(default)]
+    pub lab: bool,
+}
+
+/// The answer to a save: the configuration as `GET` shows it, plus warnings.
+#[derive(Debug, Serialize)]
+pub struct SavedEmailConfig {
+    /// The saved configuration.
+    #[serde(flatten)]
+    pub config: EmailConfig,
+    /// Things the admin should know about the saved settings.
+    pub warnings: Vec<String>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message).with_field(field)
+}
+
+/// A non-empty, trimmed text field, or its name when it is missing.
+fn required(value: Option<String>, field: &'static str, missing: &mut Vec<&'static str>) -> String {
+    let value = value.map(|v| v.trim().to_string()).unwrap_or_default();
+    if value.is_empty() {
+        missing.push(field);
+    }
+    value
+}
+
+fn secret(update: Patch) -> SecretUpdate {
+    match update {
+        None => SecretUpdate::Keep,
+        Some(None) => SecretUpdate::Clear,
+        Some(Some(value)) => SecretUpdate::Set(SecretString::new(value)),
+    }
+}
+
+fn guard(field: &str, url: &str, allow_insecure_http: bool) -> Result<(), ApiError> {
+    GuardedUrl::new(
+        url,
+        UrlPolicy {
+            allow_insecure_http,
+        },
+    )
+    .map_err(|e| {
+        let hint = match e {
+            UrlRefused::InsecureHttp(_) => " (here: set \"lab\": true for a lab organisation)",
+            _ => "",
+        };
+        invalid(field, format!("{field} is refused: {e}{hint}"))
+    })?;
+    Ok(())
+}
+
+/// Checks the request and turns it into the store's settings, with any warnings.
+/// `stored_account` is the signed-in account already stored for an M365 configuration.
+fn settings(
+    req: EmailConfigRequest,
+    stored_account: Option<String>,
+) -> Result<(EmailSettingsInput, Vec<String>), ApiError> {
+    let mut missing = Vec::new();
+    let access_type = required(req.access_type, "access_type", &mut missing);
+    let access = match access_type.as_str() {
+        "" => None,
+        "ExchangeImpersonation" => {
+            let auth = match req.auth.as_deref().map(str::trim) {
+                None | Some("NTLM") => ExchangeAuth::Ntlm,
+                Some("Basic") => ExchangeAuth::Basic,
+                Some(other) => {
+                    return Err(invalid(
+                        "auth",
+                        format!("`{other}` is not an auth method; use Basic or NTLM"),
+                    ));
+                }
+            };
+            Some(AccessType::ExchangeImpersonation {
+                logon: required(req.logon, "logon", &mut missing),
+                auth,
+                password: secret(req.password),
+            })
+        }
+        "M365OAuthImpersonation" => {
+            let authority = required(req.authority, "authority", &mut missing);
+            let tenant = required(req.tenant, "tenant", &mut missing);
+            let client_id = required(req.client_id, "client_id", &mut missing);
+            let redirect_url = required(req.redirect_url, "redirect_url", &mut missing);
+            if !authority.is_empty() {
+                guard("authority", &authority, false)?;
+            }
+            let refresh_token = secret(req.refresh_token);
+            // The stored account stays only with the stored refresh token it signed in for.
+            let signed_in_account = match req.signed_in_account {
+                None if refresh_token == SecretUpdate::Keep => stored_account,
+                None => None,
+                Some(account) => account,
+            };
+            Some(AccessType::M365OAuthImpersonation {
+                authority,
+                tenant,
+                client_id,
+                redirect_url,
+                client_secret: secret(req.client_secret),
+                refresh_token,
+                signed_in_account,
+            })
+        }
+        other => {
+            return Err(invalid(
+                "access_type",
+                format!(
+                    "`{other}` is not an access type; use ExchangeImpersonation or M365OAuthImpersonation"
+                ),
+            ));
+        }
+    };
+    let ews_url = req
+        .ews_url
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
+    if ews_url.is_none() && !req.autodiscover {
+        missing.push("ews_url");
+    }
+    let Some(access) = access.filter(|_| missing.is_empty()) else {
+        return Err(invalid(
+            missing[0],
+            format!(
+                "missing required fields: {} (give ews_url, or set autodiscover to true)",
+                missing.join(", ")
+            ),
+        ));
+    };
+    if let Some(url) = &ews_url {
+        guard("ews_url", url, req.lab)?;
+    }
+    let tls = req
+        .tls_policy
+        .as_deref()
+        .unwrap_or("verify")
+        .parse::<TlsPolicy>()
+        .map_err(|e| invalid("tls_policy", e.to_string()))?;
+    let id_type = req
+        .id_type
+        .as_deref()
+        .unwrap_or("SmtpAddress")
+        .trim()
+        .parse::<IdType>()
+        .map_err(|e| invalid("id_type", e))?;
+    let poll_interval_secs = req.poll_interval_secs.unwrap_or(300);
+    let (min, max) = (MIN_POLL_INTERVAL_SECS, *POLL_INTERVAL_RANGE.end());
+    if !(min..=max).contains(&poll_interval_secs) {
+        return Err(invalid(
+            "poll_interval_secs",
+            format!("the poll interval must be between {min} and {max} seconds"),
+        ));
+    }
+    let folders = req
+        .folders
+        .unwrap_or_else(|| DEFAULT_FOLDERS.map(String::from).to_vec());
+    if folders.iter().all(|f| f.trim().is_empty()) {
+        return Err(invalid("folders", "name at least one folder to sync"));
+    }
+    if folders.iter().any(|f| f.trim().is_empty()) {
+        return Err(invalid("folders", "a folder name is empty"));
+    }
+    let warnings = tls.warning().map(String::from).into_iter().collect();
+    Ok((
+        EmailSettingsInput {
+            access,
+            ews_url,
+            autodiscover: req.autodiscover,
+            tls_policy: tls.to_string(),
+            id_type: id_type.to_string(),
+            folders,
+            poll_interval_secs,
+            lab: req.lab,
+            saved: true,
+        },
+        warnings,
+    ))
+}
+
+/// The saved configuration; secrets show as "set" or "not set".
+pub async fn get(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<EmailConfig>, ApiError> {
+    let org = caller.org(&state, &org).await?;
+    let config = org.email_config().get().await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "this organisation has no email configuration yet; save one with PUT",
+        )
+    })?;
+    Ok(Json(config))
+}
+
+/// Checks and saves the configuration (the store encrypts the secrets and audits the change).
+pub async fn put(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: Result<Json<EmailConfigRequest>, JsonRejection>,
+) -> Result<Json<SavedEmailConfig>, ApiError> {
+    let org = caller.org(&state, &org).await?;
+    let Json(req) = body?;
+    let configs = org.email_config();
+    let stored_account = configs.get().await?.and_then(|c| match c.settings.access {
+        AccessType::M365OAuthImpersonation {
+            signed_in_account, ..
+        } => signed_in_account,
+        AccessType::ExchangeImpersonation { .. } => None,
+    });
+    let (input, warnings) = settings(req, stored_account)?;
+    let config = configs.save(input).await?;
+    Ok(Json(SavedEmailConfig { config, warnings }))
+}

@@ -1,0 +1,376 @@
+//! The email-configuration API end to end: a real server on 127.0.0.1:0, real HTTP.
+
+use std::time::Duration;
+
+use argon2::Params;
+use impersync_admin::{AdminOptions, AdminState};
+use impersync_store::{NewAdmin, NewOrganisation, OpenOptions, Principal, Role, Store};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Operator-Secret-Pw-1";
+const SERVICE_PASSWORD: &str = "Svc-Password-Do-Not-Leak-42";
+
+struct Server {
+    base: String,
+    state: AdminState,
+    client: Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A signed-in session: its cookie and CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        OpenOptions::new(dir.path()).master_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+    )
+    .await
+    .unwrap();
+    let options = AdminOptions {
+        secure_cookies: false,
+        argon2_params: Params::new(8, 1, 1, None).unwrap(),
+        login_window: Duration::from_secs(60),
+        ..AdminOptions::default()
+    };
+    let state = AdminState::new(store, options);
+    state
+        .bootstrap_operator(Some(PASSWORD.into()))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(impersync_admin::run(listener, state.clone(), async {
+        let _ = rx.await;
+    }));
+    Server {
+        base,
+        state,
+        client: Client::new(),
+        _dir: dir,
+        _stop: tx,
+    }
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn login(&self, username: &str, password: &str) -> Session {
+        let r = self
+            .client
+            .post(self.url("/api/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        let cookie = set.split(';').next().unwrap().to_string();
+        let body: Value = r.json().await.unwrap();
+        Session {
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    async fn send(&self, s: &Session, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("cookie", &s.cookie)
+            .header("x-csrf-token", &s.csrf);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// PUTs the configuration; the status and the raw body.
+    async fn put(&self, s: &Session, org: &str, body: Value) -> (StatusCode, String) {
+        let path = format!("/api/orgs/{org}/email-config");
+        text(self.send(s, Method::PUT, &path, Some(body)).await).await
+    }
+
+    /// GETs the configuration; the status and the raw body.
+    async fn get(&self, s: &Session, org: &str) -> (StatusCode, String) {
+        let path = format!("/api/orgs/{org}/email-config");
+        text(self.send(s, Method::GET, &path, None).await).await
+    }
+
+    async fn org_admin(&self, org: &str, username: &str) -> Session {
+        let hash = self.state.hash_password("org-admin-pw").unwrap();
+        self.state
+            .store()
+            .admins(&Principal::system("test"))
+            .create(NewAdmin {
+                username: username.into(),
+                password_hash: hash,
+                role: Role::OrgAdmin(org.parse().unwrap()),
+            })
+            .await
+            .unwrap();
+        self.login(username, "org-admin-pw").await
+    }
+
+    async fn make_org(&self, name: &str) -> String {
+        let org = self
+            .state
+            .store()
+            .organisations(&Principal::system("test"))
+            .create(NewOrganisation {
+                name: name.into(),
+                domains: vec![format!("{}.com", name.to_lowercase())],
+            })
+            .await
+            .unwrap();
+        org.id.to_string()
+    }
+}
+
+async fn text(r: Response) -> (StatusCode, String) {
+    let status = r.status();
+    (status, r.text().await.unwrap())
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap()
+}
+
+fn exchange(password: Option<Value>) -> Value {
+    let mut body = json!({
+        "access_type": "ExchangeImpersonation",
+        "logon": "CONTOSO\\svc-sync",
+        "auth": "NTLM",
+        "ews_url": "https://mail.contoso.com/EWS/Exchange.asmx",
+        "tls_policy": "verify",
+        "id_type": "PrimarySmtpAddress",
+        "folders": ["inbox", "calendar"],
+        "poll_interval_secs": 60,
+    });
+    if let Some(p) = password {
+        body["password"] = p;
+    }
+    body
+}
+
+fn password_status(body: &str) -> Value {
+    json_of(body)["settings"]["access"]["password"].clone()
+}
+
+#[tokio::test]
+async fn put_then_get_shows_secrets_only_as_set_or_not_set() {
+    let s = start().await;
+    let op = s.login("admin", PASSWORD).await;
+    let org = s.make_org("Contoso").await;
+
+    let (status, body) = s.get(&op, &org).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("no email configuration"), "{body}");
+
+    let (status, body) = s
+        .put(&op, &org, exchange(Some(json!(SERVICE_PASSWORD))))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.contains(SERVICE_PASSWORD), "{body}");
+    assert_eq!(password_status(&body), "set");
+    assert_eq!(json_of(&body)["warnings"], json!([]));
+
+    let (status, body) = s.get(&op, &org).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.contains(SERVICE_PASSWORD), "{body}");
+    let v = json_of(&body);
+    assert_eq!(v["settings"]["access"]["type"], "ExchangeImpersonation");
+    assert_eq!(v["settings"]["access"]["password"], "set");
+    assert_eq!(v["settings"]["id_type"], "PrimarySmtpAddress");
+    assert_eq!(v["settings"]["poll_interval_secs"], 60);
+    assert!(v.get("warnings").is_none(), "{body}");
+
+    // Absent keeps the password; null clears it.
+    let (status, body) = s.put(&op, &org, exchange(None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(password_status(&body), "set");
+    assert_eq!(password_status(&s.get(&op, &org).await.1), "set");
+    let (status, body) = s.put(&op, &org, exchange(Some(Value::Null))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(password_status(&body), "not set");
+    assert_eq!(password_status(&s.get(&op, &org).await.1), "not set");
+
+    // The audit log never holds the password either.
+    let (_, audit) = text(s.send(&op, Method::GET, "/api/audit", None).await).await;
+    assert!(audit.contains("email_config.saved"), "{audit}");
+    assert!(!audit.contains(SERVICE_PASSWORD), "{audit}");
+}
+
+#[tokio::test]
+async fn refused_urls_and_bad_fields_are_422_naming_the_field() {
+    let s = start().await;
+    let op = s.login("admin", PASSWORD).await;
+    let org = s.make_org("Contoso").await;
+    let with = |key: &str, value: Value| {
+        let mut body = exchange(Some(json!(SERVICE_PASSWORD)));
+        body[key] = value;
+        body
+    };
+    let cases = [
+        (
+            with("ews_url", json!("http://169.254.169.254/EWS/Exchange.asmx")),
+            "ews_url",
+            "plain http",
+        ),
+        (
+            with(
+                "ews_url",
+                json!("https://169.254.169.254/EWS/Exchange.asmx"),
+            ),
+            "ews_url",
+            "metadata",
+        ),
+        (
+            with(
+                "ews_url",
+                json!("http://mail.contoso.com/EWS/Exchange.asmx"),
+            ),
+            "ews_url",
+            "plain http",
+        ),
+        (
+            with("tls_policy", json!("trust-me")),
+            "tls_policy",
+            "trust-me",
+        ),
+        (with("id_type", json!("Nickname")), "id_type", "Nickname"),
+        (
+            with("access_type", json!("CarrierPigeon")),
+            "access_type",
+            "CarrierPigeon",
+        ),
+        (
+            with("poll_interval_secs", json!(5)),
+            "poll_interval_secs",
+            "30",
+        ),
+        (with("logon", json!("  ")), "logon", "logon"),
+        (with("ews_url", Value::Null), "ews_url", "autodiscover"),
+        (
+            json!({"access_type": "M365OAuthImpersonation", "autodiscover": true}),
+            "authority",
+            "authority, tenant, client_id, redirect_url",
+        ),
+    ];
+    for (body, field, reason) in cases {
+        let (status, answer) = s.put(&op, &org, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        let v = json_of(&answer);
+        assert_eq!(v["field"], field, "{answer}");
+        assert!(v["error"].as_str().unwrap().contains(reason), "{answer}");
+        assert!(!answer.contains(SERVICE_PASSWORD), "{answer}");
+    }
+    // Nothing was written.
+    assert_eq!(s.get(&op, &org).await.0, StatusCode::NOT_FOUND);
+
+    // The lab flag allows plain http.
+    let mut lab = with(
+        "ews_url",
+        json!("http://mail.contoso.com/EWS/Exchange.asmx"),
+    );
+    lab["lab"] = json!(true);
+    let (status, body) = s.put(&op, &org, lab).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(json_of(&body)["settings"]["lab"], true);
+    // But never the metadata address.
+    let mut lab = with("ews_url", json!("http://169.254.169.254/"));
+    lab["lab"] = json!(true);
+    let (status, body) = s.put(&op, &org, lab).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(json_of(&body)["field"], "ews_url");
+}
+
+#[tokio::test]
+async fn weak_tls_warns_and_m365_secrets_are_write_only() {
+    let s = start().await;
+    let op = s.login("admin", PASSWORD).await;
+    let org = s.make_org("Contoso").await;
+    let mut body = exchange(Some(json!(SERVICE_PASSWORD)));
+    body["tls_policy"] = json!("ignore-trust");
+    let (status, answer) = s.put(&op, &org, body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let v = json_of(&answer);
+    assert_eq!(v["settings"]["tls_policy"], "ignore-trust");
+    assert!(
+        v["warnings"][0].as_str().unwrap().contains("ignore-trust"),
+        "{answer}"
+    );
+
+    let m365 = json!({
+        "access_type": "M365OAuthImpersonation",
+        "authority": "https://login.microsoftonline.com",
+        "tenant": "contoso.onmicrosoft.com",
+        "client_id": "00000000-1111-2222-3333-444444444444",
+        "redirect_url": "http://localhost:8080/callback",
+        "client_secret": "client-secret-never-shown",
+        "autodiscover": true,
+    });
+    let (status, answer) = s.put(&op, &org, m365).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(!answer.contains("client-secret-never-shown"), "{answer}");
+    let access = &json_of(&answer)["settings"]["access"];
+    assert_eq!(access["type"], "M365OAuthImpersonation");
+    assert_eq!(access["client_secret"], "set");
+    assert_eq!(access["refresh_token"], "not set");
+    assert_eq!(json_of(&answer)["settings"]["autodiscover"], true);
+}
+
+#[tokio::test]
+async fn org_admins_see_only_their_own_configuration() {
+    let s = start().await;
+    let op = s.login("admin", PASSWORD).await;
+    let a = s.make_org("Alpha").await;
+    let b = s.make_org("Beta").await;
+    let (status, body) = s
+        .put(&op, &b, exchange(Some(json!(SERVICE_PASSWORD))))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let alice = s.org_admin(&a, "alice").await;
+    let (status, body) = s.get(&alice, &b).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(!body.contains("svc-sync"), "{body}");
+    let (status, _) = s.put(&alice, &b, exchange(None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Alice's own organisation works.
+    let (status, body) = s.put(&alice, &a, exchange(Some(json!("alpha-pw")))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(s.get(&alice, &a).await.0, StatusCode::OK);
+    // Beta's configuration is untouched.
+    let (_, body) = s.get(&op, &b).await;
+    assert_eq!(password_status(&body), "set");
+    assert_eq!(json_of(&body)["settings"]["poll_interval_secs"], 60);
+}
+
+#[tokio::test]
+async fn cookie_put_needs_the_csrf_token() {
+    let s = start().await;
+    let op = s.login("admin", PASSWORD).await;
+    let org = s.make_org("Contoso").await;
+    let (status, body) = text(
+        s.client
+            .put(s.url(&format!("/api/orgs/{org}/email-config")))
+            .header("cookie", &op.cookie)
+            .json(&exchange(Some(json!(SERVICE_PASSWORD))))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("CSRF"), "{body}");
+    assert_eq!(s.get(&op, &org).await.0, StatusCode::NOT_FOUND);
+}
