@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::audit;
 use crate::db::now_millis;
-use crate::error::StoreError;
+use crate::error::{StoreError, require_row};
 use crate::ids::{AdminId, OrgId, TokenId};
 use crate::secrets::sha256_hex;
 use crate::store::Store;
@@ -244,9 +244,7 @@ impl<'a> Admins<'a> {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound("admin"));
-        }
+        require_row(changed, "admin")?;
         audit::insert(
             &mut tx,
             self.principal,

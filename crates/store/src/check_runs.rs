@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit;
 use crate::db::{Page, PageRequest, now_millis};
-use crate::error::{StoreError, is_unique_violation};
+use crate::error::{StoreError, is_unique_violation, require_row};
 use crate::ids::{AdminId, CheckRunId, OrgId, UserId};
 use crate::tenant::Scope;
 
@@ -289,9 +289,7 @@ impl<'a> CheckRuns<'a> {
             .execute(&self.scope.store.db().pool)
             .await?
             .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound("check run"));
-        }
+        require_row(changed, "check run")?;
         Ok(())
     }
 

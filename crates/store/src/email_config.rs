@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit;
 use crate::db::{flag, get_flag, now_millis};
-use crate::error::StoreError;
+use crate::error::{StoreError, require_row};
 use crate::ids::{AdminId, OrgId};
 use crate::secrets::{OpenError, SecretBox, SecretStatus, SecretString, SecretUpdate};
 use crate::store::Conn;
@@ -511,9 +511,7 @@ impl<'a> EmailConfigs<'a> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound("M365 OAuth email configuration"));
-        }
+        require_row(changed, "M365 OAuth email configuration")?;
         audit::insert(
             &mut tx,
             self.scope.principal,
@@ -534,9 +532,7 @@ impl<'a> EmailConfigs<'a> {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::NotFound("email configuration"));
-        }
+        require_row(deleted, "email configuration")?;
         audit::insert(
             &mut tx,
             self.scope.principal,

@@ -207,3 +207,11 @@ pub(crate) fn conflict_on_unique(
         }
     }
 }
+
+/// `NotFound(what)` when a statement that must touch one row touched none.
+pub(crate) fn require_row(affected: u64, what: &'static str) -> Result<(), StoreError> {
+    if affected == 0 {
+        return Err(StoreError::NotFound(what));
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit;
 use crate::db::{Page, PageRequest, now_millis};
-use crate::error::{StoreError, conflict_on_unique};
+use crate::error::{StoreError, conflict_on_unique, require_row};
 use crate::ids::OrgId;
 use crate::store::Store;
 use crate::tenant::{OrgStore, Principal, Role, Scope};
@@ -285,9 +285,7 @@ pub(crate) async fn delete(scope: Scope<'_>) -> Result<(), StoreError> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    if deleted == 0 {
-        return Err(StoreError::NotFound("organisation"));
-    }
+    require_row(deleted, "organisation")?;
     audit::insert(
         &mut tx,
         scope.principal,

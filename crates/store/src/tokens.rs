@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit;
 use crate::db::now_millis;
-use crate::error::StoreError;
+use crate::error::{StoreError, require_row};
 use crate::ids::{AdminId, TokenId};
 use crate::secrets::{SecretString, sha256_hex};
 use crate::store::Store;
@@ -164,9 +164,7 @@ impl<'a> Tokens<'a> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound("active API token"));
-        }
+        require_row(changed, "active API token")?;
         audit::insert(
             &mut tx,
             self.principal,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::audit;
 use crate::db::{Page, PageRequest, flag, get_flag, like_contains, now_millis};
-use crate::error::{StoreError, conflict_on_unique};
+use crate::error::{StoreError, conflict_on_unique, require_row};
 use crate::ids::{CheckRunId, UserId};
 use crate::orgs::valid_domain;
 use crate::tenant::Scope;
@@ -449,9 +449,7 @@ impl<'a> Users<'a> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound("user"));
-        }
+        require_row(changed, "user")?;
         audit::insert(
             &mut tx,
             self.scope.principal,
@@ -487,9 +485,7 @@ impl<'a> Users<'a> {
         .execute(&self.scope.store.db().pool)
         .await?
         .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound("user"));
-        }
+        require_row(changed, "user")?;
         Ok(())
     }
 
@@ -502,9 +498,7 @@ impl<'a> Users<'a> {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::NotFound("user"));
-        }
+        require_row(deleted, "user")?;
         audit::insert(
             &mut tx,
             self.scope.principal,
