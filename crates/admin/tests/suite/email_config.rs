@@ -1,143 +1,22 @@
-//! The email-configuration API end to end: a real server on 127.0.0.1:0, real HTTP.
+//! The email configuration through the admin API.
 
-use std::time::Duration;
-
-use argon2::Params;
-use impersync_admin::{AdminOptions, AdminState};
-use impersync_store::{NewAdmin, NewOrganisation, OpenOptions, Principal, Role, Store};
-use reqwest::{Client, Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "Operator-Secret-Pw-1";
+use crate::common::*;
+
 const SERVICE_PASSWORD: &str = "Svc-Password-Do-Not-Leak-42";
 
-struct Server {
-    base: String,
-    state: AdminState,
-    client: Client,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+/// PUTs the configuration; the status and the raw body.
+async fn put(s: &Server, op: &Session, org: &str, body: Value) -> (StatusCode, String) {
+    let path = format!("/api/orgs/{org}/email-config");
+    text(s.send(op, Method::PUT, &path, Some(body)).await).await
 }
 
-/// A signed-in session: its cookie and CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        OpenOptions::new(dir.path()).master_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-    )
-    .await
-    .unwrap();
-    let options = AdminOptions {
-        secure_cookies: false,
-        argon2_params: Params::new(8, 1, 1, None).unwrap(),
-        login_window: Duration::from_secs(60),
-        ..AdminOptions::default()
-    };
-    let state = AdminState::new(store, options);
-    state
-        .bootstrap_operator(Some(PASSWORD.into()))
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(impersync_admin::run(listener, state.clone(), async {
-        let _ = rx.await;
-    }));
-    Server {
-        base,
-        state,
-        client: Client::new(),
-        _dir: dir,
-        _stop: tx,
-    }
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn login(&self, username: &str, password: &str) -> Session {
-        let r = self
-            .client
-            .post(self.url("/api/login"))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
-        let cookie = set.split(';').next().unwrap().to_string();
-        let body: Value = r.json().await.unwrap();
-        Session {
-            cookie,
-            csrf: body["csrf_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    async fn send(&self, s: &Session, method: Method, path: &str, body: Option<Value>) -> Response {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .header("cookie", &s.cookie)
-            .header("x-csrf-token", &s.csrf);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send().await.unwrap()
-    }
-
-    /// PUTs the configuration; the status and the raw body.
-    async fn put(&self, s: &Session, org: &str, body: Value) -> (StatusCode, String) {
-        let path = format!("/api/orgs/{org}/email-config");
-        text(self.send(s, Method::PUT, &path, Some(body)).await).await
-    }
-
-    /// GETs the configuration; the status and the raw body.
-    async fn get(&self, s: &Session, org: &str) -> (StatusCode, String) {
-        let path = format!("/api/orgs/{org}/email-config");
-        text(self.send(s, Method::GET, &path, None).await).await
-    }
-
-    async fn org_admin(&self, org: &str, username: &str) -> Session {
-        let hash = self.state.hash_password("org-admin-pw").unwrap();
-        self.state
-            .store()
-            .admins(&Principal::system("test"))
-            .create(NewAdmin {
-                username: username.into(),
-                password_hash: hash,
-                role: Role::OrgAdmin(org.parse().unwrap()),
-            })
-            .await
-            .unwrap();
-        self.login(username, "org-admin-pw").await
-    }
-
-    async fn make_org(&self, name: &str) -> String {
-        let org = self
-            .state
-            .store()
-            .organisations(&Principal::system("test"))
-            .create(NewOrganisation {
-                name: name.into(),
-                domains: vec![format!("{}.com", name.to_lowercase())],
-            })
-            .await
-            .unwrap();
-        org.id.to_string()
-    }
-}
-
-async fn text(r: Response) -> (StatusCode, String) {
-    let status = r.status();
-    (status, r.text().await.unwrap())
+/// GETs the configuration; the status and the raw body.
+async fn get(s: &Server, op: &Session, org: &str) -> (StatusCode, String) {
+    let path = format!("/api/orgs/{org}/email-config");
+    text(s.send(op, Method::GET, &path, None).await).await
 }
 
 fn json_of(body: &str) -> Value {
@@ -165,25 +44,22 @@ fn password_status(body: &str) -> Value {
     json_of(body)["settings"]["access"]["password"].clone()
 }
 
-#[tokio::test]
-async fn put_then_get_shows_secrets_only_as_set_or_not_set() {
-    let s = start().await;
-    let op = s.login("admin", PASSWORD).await;
+async fn put_then_get_shows_secrets_only_as_set_or_not_set(db: &TestDb) {
+    let s = start(db).await;
+    let op = s.operator().await;
     let org = s.make_org("Contoso").await;
 
-    let (status, body) = s.get(&op, &org).await;
+    let (status, body) = get(&s, &op, &org).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("no email configuration"), "{body}");
 
-    let (status, body) = s
-        .put(&op, &org, exchange(Some(json!(SERVICE_PASSWORD))))
-        .await;
+    let (status, body) = put(&s, &op, &org, exchange(Some(json!(SERVICE_PASSWORD)))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(!body.contains(SERVICE_PASSWORD), "{body}");
     assert_eq!(password_status(&body), "set");
     assert_eq!(json_of(&body)["warnings"], json!([]));
 
-    let (status, body) = s.get(&op, &org).await;
+    let (status, body) = get(&s, &op, &org).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(!body.contains(SERVICE_PASSWORD), "{body}");
     let v = json_of(&body);
@@ -194,25 +70,25 @@ async fn put_then_get_shows_secrets_only_as_set_or_not_set() {
     assert!(v.get("warnings").is_none(), "{body}");
 
     // Absent keeps the password; null clears it.
-    let (status, body) = s.put(&op, &org, exchange(None)).await;
+    let (status, body) = put(&s, &op, &org, exchange(None)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(password_status(&body), "set");
-    assert_eq!(password_status(&s.get(&op, &org).await.1), "set");
-    let (status, body) = s.put(&op, &org, exchange(Some(Value::Null))).await;
+    assert_eq!(password_status(&get(&s, &op, &org).await.1), "set");
+    let (status, body) = put(&s, &op, &org, exchange(Some(Value::Null))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(password_status(&body), "not set");
-    assert_eq!(password_status(&s.get(&op, &org).await.1), "not set");
+    assert_eq!(password_status(&get(&s, &op, &org).await.1), "not set");
 
     // The audit log never holds the password either.
     let (_, audit) = text(s.send(&op, Method::GET, "/api/audit", None).await).await;
     assert!(audit.contains("email_config.saved"), "{audit}");
     assert!(!audit.contains(SERVICE_PASSWORD), "{audit}");
 }
+backend_test!(put_then_get_shows_secrets_only_as_set_or_not_set);
 
-#[tokio::test]
-async fn refused_urls_and_bad_fields_are_422_naming_the_field() {
-    let s = start().await;
-    let op = s.login("admin", PASSWORD).await;
+async fn refused_urls_and_bad_fields_are_422_naming_the_field(db: &TestDb) {
+    let s = start(db).await;
+    let op = s.operator().await;
     let org = s.make_org("Contoso").await;
     let with = |key: &str, value: Value| {
         let mut body = exchange(Some(json!(SERVICE_PASSWORD)));
@@ -266,7 +142,7 @@ async fn refused_urls_and_bad_fields_are_422_naming_the_field() {
         ),
     ];
     for (body, field, reason) in cases {
-        let (status, answer) = s.put(&op, &org, body).await;
+        let (status, answer) = put(&s, &op, &org, body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
         let v = json_of(&answer);
         assert_eq!(v["field"], field, "{answer}");
@@ -274,7 +150,7 @@ async fn refused_urls_and_bad_fields_are_422_naming_the_field() {
         assert!(!answer.contains(SERVICE_PASSWORD), "{answer}");
     }
     // Nothing was written.
-    assert_eq!(s.get(&op, &org).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&s, &op, &org).await.0, StatusCode::NOT_FOUND);
 
     // The lab flag allows plain http.
     let mut lab = with(
@@ -282,25 +158,25 @@ async fn refused_urls_and_bad_fields_are_422_naming_the_field() {
         json!("http://mail.contoso.com/EWS/Exchange.asmx"),
     );
     lab["lab"] = json!(true);
-    let (status, body) = s.put(&op, &org, lab).await;
+    let (status, body) = put(&s, &op, &org, lab).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(json_of(&body)["settings"]["lab"], true);
     // But never the metadata address.
     let mut lab = with("ews_url", json!("http://169.254.169.254/"));
     lab["lab"] = json!(true);
-    let (status, body) = s.put(&op, &org, lab).await;
+    let (status, body) = put(&s, &op, &org, lab).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(json_of(&body)["field"], "ews_url");
 }
+backend_test!(refused_urls_and_bad_fields_are_422_naming_the_field);
 
-#[tokio::test]
-async fn weak_tls_warns_and_m365_secrets_are_write_only() {
-    let s = start().await;
-    let op = s.login("admin", PASSWORD).await;
+async fn weak_tls_warns_and_m365_secrets_are_write_only(db: &TestDb) {
+    let s = start(db).await;
+    let op = s.operator().await;
     let org = s.make_org("Contoso").await;
     let mut body = exchange(Some(json!(SERVICE_PASSWORD)));
     body["tls_policy"] = json!("ignore-trust");
-    let (status, answer) = s.put(&op, &org, body).await;
+    let (status, answer) = put(&s, &op, &org, body).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let v = json_of(&answer);
     assert_eq!(v["settings"]["tls_policy"], "ignore-trust");
@@ -318,7 +194,7 @@ async fn weak_tls_warns_and_m365_secrets_are_write_only() {
         "client_secret": "client-secret-never-shown",
         "autodiscover": true,
     });
-    let (status, answer) = s.put(&op, &org, m365).await;
+    let (status, answer) = put(&s, &op, &org, m365).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(!answer.contains("client-secret-never-shown"), "{answer}");
     let access = &json_of(&answer)["settings"]["access"];
@@ -327,38 +203,36 @@ async fn weak_tls_warns_and_m365_secrets_are_write_only() {
     assert_eq!(access["refresh_token"], "not set");
     assert_eq!(json_of(&answer)["settings"]["autodiscover"], true);
 }
+backend_test!(weak_tls_warns_and_m365_secrets_are_write_only);
 
-#[tokio::test]
-async fn org_admins_see_only_their_own_configuration() {
-    let s = start().await;
-    let op = s.login("admin", PASSWORD).await;
+async fn org_admins_see_only_their_own_configuration(db: &TestDb) {
+    let s = start(db).await;
+    let op = s.operator().await;
     let a = s.make_org("Alpha").await;
     let b = s.make_org("Beta").await;
-    let (status, body) = s
-        .put(&op, &b, exchange(Some(json!(SERVICE_PASSWORD))))
-        .await;
+    let (status, body) = put(&s, &op, &b, exchange(Some(json!(SERVICE_PASSWORD)))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     let alice = s.org_admin(&a, "alice").await;
-    let (status, body) = s.get(&alice, &b).await;
+    let (status, body) = get(&s, &alice, &b).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(!body.contains("svc-sync"), "{body}");
-    let (status, _) = s.put(&alice, &b, exchange(None)).await;
+    let (status, _) = put(&s, &alice, &b, exchange(None)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Alice's own organisation works.
-    let (status, body) = s.put(&alice, &a, exchange(Some(json!("alpha-pw")))).await;
+    let (status, body) = put(&s, &alice, &a, exchange(Some(json!("alpha-pw")))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(s.get(&alice, &a).await.0, StatusCode::OK);
+    assert_eq!(get(&s, &alice, &a).await.0, StatusCode::OK);
     // Beta's configuration is untouched.
-    let (_, body) = s.get(&op, &b).await;
+    let (_, body) = get(&s, &op, &b).await;
     assert_eq!(password_status(&body), "set");
     assert_eq!(json_of(&body)["settings"]["poll_interval_secs"], 60);
 }
+backend_test!(org_admins_see_only_their_own_configuration);
 
-#[tokio::test]
-async fn cookie_put_needs_the_csrf_token() {
-    let s = start().await;
-    let op = s.login("admin", PASSWORD).await;
+async fn cookie_put_needs_the_csrf_token(db: &TestDb) {
+    let s = start(db).await;
+    let op = s.operator().await;
     let org = s.make_org("Contoso").await;
     let (status, body) = text(
         s.client
@@ -372,5 +246,6 @@ async fn cookie_put_needs_the_csrf_token() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("CSRF"), "{body}");
-    assert_eq!(s.get(&op, &org).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&s, &op, &org).await.0, StatusCode::NOT_FOUND);
 }
+backend_test!(cookie_put_needs_the_csrf_token);

@@ -1,159 +1,13 @@
-//! The admin API end to end: a real server on 127.0.0.1:0, real HTTP.
+//! Organisations, users, sessions and tokens through the admin API.
 
-use std::time::Duration;
-
-use argon2::Params;
-use impersync_admin::{AdminOptions, AdminState};
-use impersync_store::{NewAdmin, NewOrganisation, OpenOptions, Principal, Role, Store};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "Operator-Secret-Pw-1";
+use crate::common::*;
 
-struct Server {
-    base: String,
-    state: AdminState,
-    client: Client,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        OpenOptions::new(dir.path()).master_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-    )
-    .await
-    .unwrap();
-    let options = AdminOptions {
-        secure_cookies: false,
-        argon2_params: Params::new(8, 1, 1, None).unwrap(),
-        login_window: Duration::from_secs(60),
-        import_body_limit: 64 * 1024,
-        ..AdminOptions::default()
-    };
-    let state = AdminState::new(store, options);
-    assert_eq!(
-        state
-            .bootstrap_operator(Some(PASSWORD.into()))
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        state.bootstrap_operator(None).await.unwrap(),
-        None,
-        "only once"
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(impersync_admin::run(listener, state.clone(), async {
-        let _ = rx.await;
-    }));
-    Server {
-        base,
-        state,
-        client: Client::new(),
-        _dir: dir,
-        _stop: tx,
-    }
-}
-
-/// A signed-in session: its cookie and CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn login_raw(&self, username: &str, password: &str) -> Response {
-        self.client
-            .post(self.url("/api/login"))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn login(&self, username: &str, password: &str) -> Session {
-        let r = self.login_raw(username, password).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
-        assert!(
-            set.contains("HttpOnly") && set.contains("SameSite=Strict"),
-            "{set}"
-        );
-        let cookie = set.split(';').next().unwrap().to_string();
-        let body: Value = r.json().await.unwrap();
-        Session {
-            cookie,
-            csrf: body["csrf_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    async fn send(
-        &self,
-        s: &Session,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Response {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .header("cookie", &s.cookie)
-            .header("x-csrf-token", &s.csrf);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn org_admin(&self, org: &str, username: &str) -> Session {
-        let op = Principal::system("test");
-        let hash = self.state.hash_password("org-admin-pw").unwrap();
-        self.state
-            .store()
-            .admins(&op)
-            .create(NewAdmin {
-                username: username.into(),
-                password_hash: hash,
-                role: Role::OrgAdmin(org.parse().unwrap()),
-            })
-            .await
-            .unwrap();
-        self.login(username, "org-admin-pw").await
-    }
-
-    async fn make_org(&self, name: &str) -> String {
-        let org = self
-            .state
-            .store()
-            .organisations(&Principal::system("test"))
-            .create(NewOrganisation {
-                name: name.into(),
-                domains: vec![format!("{}.com", name.to_lowercase())],
-            })
-            .await
-            .unwrap();
-        org.id.to_string()
-    }
-}
-
-async fn text(r: Response) -> (StatusCode, String) {
-    let status = r.status();
-    (status, r.text().await.unwrap())
-}
-
-#[tokio::test]
-async fn login_wrong_password_and_rate_limit() {
-    let s = start().await;
-    let _ = s.login("admin", PASSWORD).await;
+async fn login_wrong_password_and_rate_limit(db: &TestDb) {
+    let s = start(db).await;
+    let _ = s.operator().await;
     let (status, body) = text(s.login_raw("admin", "nope").await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("\"error\""), "{body}");
@@ -172,11 +26,11 @@ async fn login_wrong_password_and_rate_limit() {
         StatusCode::UNAUTHORIZED
     );
 }
+backend_test!(login_wrong_password_and_rate_limit);
 
-#[tokio::test]
-async fn csrf_missing_is_403_and_nothing_changes() {
-    let s = start().await;
-    let op = s.login("admin", PASSWORD).await;
+async fn csrf_missing_is_403_and_nothing_changes(db: &TestDb) {
+    let s = start(db).await;
+    let op = s.operator().await;
     for csrf in [None, Some("wrong")] {
         let mut req = s
             .client
@@ -191,7 +45,7 @@ async fn csrf_missing_is_403_and_nothing_changes() {
         assert!(body.contains("CSRF"), "{body}");
     }
     let list: Value = s
-        .send(&op, reqwest::Method::GET, "/api/orgs", None)
+        .send(&op, Method::GET, "/api/orgs", None)
         .await
         .json()
         .await
@@ -200,7 +54,7 @@ async fn csrf_missing_is_403_and_nothing_changes() {
     let r = s
         .send(
             &op,
-            reqwest::Method::POST,
+            Method::POST,
             "/api/orgs",
             Some(json!({"name": "Contoso", "domains": ["contoso.com"]})),
         )
@@ -217,15 +71,15 @@ async fn csrf_missing_is_403_and_nothing_changes() {
         StatusCode::UNAUTHORIZED
     );
 }
+backend_test!(csrf_missing_is_403_and_nothing_changes);
 
-#[tokio::test]
-async fn bearer_token_needs_no_csrf_and_dies_on_delete() {
-    let s = start().await;
-    let op = s.login("admin", PASSWORD).await;
+async fn bearer_token_needs_no_csrf_and_dies_on_delete(db: &TestDb) {
+    let s = start(db).await;
+    let op = s.operator().await;
     let issued: Value = s
         .send(
             &op,
-            reqwest::Method::POST,
+            Method::POST,
             "/api/tokens",
             Some(json!({"name": "ci"})),
         )
@@ -247,17 +101,12 @@ async fn bearer_token_needs_no_csrf_and_dies_on_delete() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let listed = text(s.send(&op, reqwest::Method::GET, "/api/tokens", None).await)
+    let listed = text(s.send(&op, Method::GET, "/api/tokens", None).await)
         .await
         .1;
     assert!(!listed.contains(&token), "token value listed again");
     let r = s
-        .send(
-            &op,
-            reqwest::Method::DELETE,
-            &format!("/api/tokens/{id}"),
-            None,
-        )
+        .send(&op, Method::DELETE, &format!("/api/tokens/{id}"), None)
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = s
@@ -269,18 +118,18 @@ async fn bearer_token_needs_no_csrf_and_dies_on_delete() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+backend_test!(bearer_token_needs_no_csrf_and_dies_on_delete);
 
-#[tokio::test]
-async fn org_admin_sees_only_their_organisation() {
-    let s = start().await;
+async fn org_admin_sees_only_their_organisation(db: &TestDb) {
+    let s = start(db).await;
     let a = s.make_org("Alpha").await;
     let b = s.make_org("Beta").await;
     let admin_a = s.org_admin(&a, "alice").await;
-    let op = s.login("admin", PASSWORD).await;
+    let op = s.operator().await;
     let r = s
         .send(
             &op,
-            reqwest::Method::POST,
+            Method::POST,
             &format!("/api/orgs/{b}/users"),
             Some(json!({"email": "bob@beta.com", "display_name": "Bob"})),
         )
@@ -288,7 +137,7 @@ async fn org_admin_sees_only_their_organisation() {
     assert_eq!(r.status(), StatusCode::CREATED);
 
     let list: Value = s
-        .send(&admin_a, reqwest::Method::GET, "/api/orgs", None)
+        .send(&admin_a, Method::GET, "/api/orgs", None)
         .await
         .json()
         .await
@@ -389,12 +238,12 @@ async fn org_admin_sees_only_their_organisation() {
         "{actions:?}"
     );
 }
+backend_test!(org_admin_sees_only_their_organisation);
 
-#[tokio::test]
-async fn csv_import_good_bad_unparsable_and_oversized() {
-    let s = start().await;
+async fn csv_import_good_bad_unparsable_and_oversized(db: &TestDb) {
+    let s = start(db).await;
     let org = s.make_org("Contoso").await;
-    let op = s.login("admin", PASSWORD).await;
+    let op = s.operator().await;
     let path = format!("/api/orgs/{org}/users:import");
     let post = |body: String| {
         s.client
@@ -431,8 +280,11 @@ async fn csv_import_good_bad_unparsable_and_oversized() {
     let (status, body) = text(post("mail;name\nd@contoso.com;D\n".into()).await.unwrap()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("email,display_name"), "{body}");
-    // Over the limit (64 KiB in this test).
-    let big = format!("email,display_name\n{}", "x@contoso.com,X\n".repeat(10_000));
+    // Over the 5 MB limit.
+    let big = format!(
+        "email,display_name\n{}",
+        "x@contoso.com,X\n".repeat(330_000)
+    );
     let (status, body) = text(post(big).await.unwrap()).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(
@@ -440,22 +292,17 @@ async fn csv_import_good_bad_unparsable_and_oversized() {
         "{body}"
     );
     let users: Value = s
-        .send(
-            &op,
-            reqwest::Method::GET,
-            &format!("/api/orgs/{org}/users"),
-            None,
-        )
+        .send(&op, Method::GET, &format!("/api/orgs/{org}/users"), None)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(users["total"], 2);
 }
+backend_test!(csv_import_good_bad_unparsable_and_oversized);
 
-#[tokio::test]
-async fn health_headers_and_no_secrets() {
-    let s = start().await;
+async fn health_headers_and_no_secrets(db: &TestDb) {
+    let s = start(db).await;
     for path in ["/healthz", "/readyz", "/nope", "/api/orgs"] {
         let r = s.client.get(s.url(path)).send().await.unwrap();
         let h = r.headers();
@@ -483,42 +330,29 @@ async fn health_headers_and_no_secrets() {
         StatusCode::OK
     );
     // Collect every answer of a session and check that no password or hash appears.
-    let op = s.login("admin", PASSWORD).await;
+    let op = s.operator().await;
     let mut bodies = Vec::new();
     bodies.push(text(s.login_raw("admin", PASSWORD).await).await.1);
     bodies.push(text(s.login_raw("admin", "wrong").await).await.1);
     for path in ["/api/audit?per_page=1000", "/api/orgs", "/api/tokens"] {
-        bodies.push(
-            text(s.send(&op, reqwest::Method::GET, path, None).await)
-                .await
-                .1,
-        );
+        bodies.push(text(s.send(&op, Method::GET, path, None).await).await.1);
     }
     for body in &bodies {
         assert!(!body.contains(PASSWORD), "{body}");
         assert!(!body.contains("argon2"), "{body}");
     }
-    let r = s
-        .send(&op, reqwest::Method::POST, "/api/logout", None)
-        .await;
+    let r = s.send(&op, Method::POST, "/api/logout", None).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        s.send(&op, reqwest::Method::GET, "/api/orgs", None)
-            .await
-            .status(),
+        s.send(&op, Method::GET, "/api/orgs", None).await.status(),
         StatusCode::UNAUTHORIZED
     );
 }
+backend_test!(health_headers_and_no_secrets);
 
-#[tokio::test]
-async fn bootstrap_generates_a_password_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(OpenOptions::new(dir.path())).await.unwrap();
-    let options = AdminOptions {
-        argon2_params: Params::new(8, 1, 1, None).unwrap(),
-        ..AdminOptions::default()
-    };
-    let state = AdminState::new(store, options);
+async fn bootstrap_generates_a_password_once(db: &TestDb) {
+    let store = impersync_store::Store::open(db.options()).await.unwrap();
+    let state = impersync_admin::AdminState::new(store, test_options());
     let pw = state
         .bootstrap_operator(None)
         .await
@@ -527,3 +361,4 @@ async fn bootstrap_generates_a_password_once() {
     assert!(pw.len() >= 20);
     assert_eq!(state.bootstrap_operator(None).await.unwrap(), None);
 }
+backend_test!(bootstrap_generates_a_password_once);

@@ -1,0 +1,7 @@
+//! The admin API end to end: a real server on 127.0.0.1:0, real HTTP, each scenario on
+//! SQLite and on PostgreSQL (when `IMPERSYNC_TEST_POSTGRES_URL` names a test server; the
+//! test command starts one).
+
+mod api;
+mod common;
+mod email_config;
