@@ -1,4 +1,4 @@
-//! Impersync's admin HTTP API: admin sign-in (sessions with CSRF tokens, API bearer
+//! Impersync's admin HTTP API and web panel: admin sign-in (sessions with CSRF tokens, API bearer
 //! tokens), tenant access control, organisations, users, the audit log and health checks.
 //!
 //! [`run`] serves the API on a bound listener until `shutdown` completes, so tests bind
@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod extract;
 mod headers;
+mod panel;
 mod routes;
 mod state;
 

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 
-use crate::api;
+use crate::{api, panel};
 use crate::error::ApiError;
 use crate::headers::with_security_headers;
 use crate::state::AdminState;
@@ -47,6 +47,7 @@ pub fn router(state: AdminState) -> Router {
             post(api::users::import).layer(DefaultBodyLimit::max(import_limit)),
         )
         .route("/api/audit", get(api::audit::list))
+        .merge(panel::routes(import_limit))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .with_state(state);
     with_security_headers(routes)

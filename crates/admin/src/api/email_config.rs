@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use impersync_exchange::{GuardedUrl, IdType, TlsPolicy, UrlPolicy, UrlRefused};
 use impersync_store::{
-    AccessType, EmailConfig, EmailSettingsInput, ExchangeAuth, POLL_INTERVAL_RANGE, SecretString,
+    AccessType, EmailConfig, OrgStore, EmailSettingsInput, ExchangeAuth, POLL_INTERVAL_RANGE, SecretString,
     SecretUpdate,
 };
 use serde::{Deserialize, Deserializer, Serialize};
@@ -278,6 +278,16 @@ pub async fn put(
 ) -> Result<Json<SavedEmailConfig>, ApiError> {
     let org = caller.org(&state, &org).await?;
     let Json(req) = body?;
+    Ok(Json(save(&org, req, true).await?))
+}
+
+/// Checks a request and saves it (the store encrypts the secrets and audits the change);
+/// `saved` false keeps it as a draft. The panel's form saves through it too.
+pub(crate) async fn save(
+    org: &OrgStore<'_>,
+    req: EmailConfigRequest,
+    saved: bool,
+) -> Result<SavedEmailConfig, ApiError> {
     let configs = org.email_config();
     let stored_account = configs.get().await?.and_then(|c| match c.settings.access {
         AccessType::M365OAuthImpersonation {
@@ -285,7 +295,8 @@ pub async fn put(
         } => signed_in_account,
         AccessType::ExchangeImpersonation { .. } => None,
     });
-    let (input, warnings) = settings(req, stored_account)?;
+    let (mut input, warnings) = settings(req, stored_account)?;
+    input.saved = saved;
     let config = configs.save(input).await?;
-    Ok(Json(SavedEmailConfig { config, warnings }))
+    Ok(SavedEmailConfig { config, warnings })
 }

@@ -1,18 +1,18 @@
 //! `POST /api/login` and `POST /api/logout`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use impersync_store::Principal;
+use impersync_store::{AdminAccount, Principal};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::password;
-use crate::auth::session::SESSION_COOKIE;
+use crate::auth::session::{SESSION_COOKIE, Session};
 use crate::error::ApiError;
 use crate::extract::{Caller, Credential};
 use crate::state::AdminState;
@@ -24,7 +24,8 @@ pub struct Login {
     password: String,
 }
 
-fn cookie_header(state: &AdminState, value: &str, max_age: u64) -> HeaderValue {
+/// The `Set-Cookie` value for the session cookie (empty `value` and `max_age` 0 clear it).
+pub(crate) fn cookie_header(state: &AdminState, value: &str, max_age: u64) -> HeaderValue {
     let secure = if state.options().secure_cookies {
         "; Secure"
     } else {
@@ -36,16 +37,26 @@ fn cookie_header(state: &AdminState, value: &str, max_age: u64) -> HeaderValue {
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Signs in; sets the session cookie and answers the CSRF token.
-pub async fn login(
-    State(state): State<AdminState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Result<Json<Login>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let Json(form) = body?;
-    let ip = peer.ip();
+/// A successful sign-in: the account and its new session.
+pub(crate) struct SignedIn {
+    /// The account.
+    pub account: AdminAccount,
+    /// The new session's id (the cookie's value).
+    pub session_id: String,
+    /// The new session.
+    pub session: Session,
+}
+
+/// Checks a username and password under the login rate limit, audits the attempt and
+/// starts a session. The API's `POST /api/login` and the panel's login form both use it.
+pub(crate) async fn sign_in(
+    state: &AdminState,
+    username: &str,
+    password: String,
+    ip: IpAddr,
+) -> Result<SignedIn, ApiError> {
     let inner = &state.inner;
-    if let Some(wait) = inner.limiter.blocked(&form.username, ip) {
+    if let Some(wait) = inner.limiter.blocked(username, ip) {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!("too many failed logins; try again in {wait} seconds"),
@@ -53,31 +64,26 @@ pub async fn login(
         e.retry_after = Some(wait);
         return Err(e);
     }
-    let account = state
-        .store()
-        .auth()
-        .admin_by_username(&form.username)
-        .await?;
+    let account = state.store().auth().admin_by_username(username).await?;
     let params = inner.options.argon2_params.clone();
     let hash = account
         .as_ref()
         .map(|a| a.password_hash.clone())
         .or_else(|| inner.dummy_hash.clone());
-    let pw = form.password;
     let ok = tokio::task::spawn_blocking(move || {
-        hash.is_some_and(|h| password::verify(&pw, &h, &params))
+        hash.is_some_and(|h| password::verify(&password, &h, &params))
     })
     .await
     .unwrap_or(false);
     let Some(account) = account.filter(|_| ok) else {
-        inner.limiter.failed(&form.username, ip);
+        inner.limiter.failed(username, ip);
         let _ = state
             .store()
             .audit_log(&Principal::system("admin-login"))
             .record(
                 "admin.login_failed",
                 None,
-                json!({"username": form.username, "ip": ip.to_string()}),
+                json!({"username": username, "ip": ip.to_string()}),
             )
             .await;
         return Err(ApiError::new(
@@ -85,7 +91,7 @@ pub async fn login(
             "wrong username or password",
         ));
     };
-    inner.limiter.succeeded(&form.username, ip);
+    inner.limiter.succeeded(username, ip);
     let principal = account.principal();
     state
         .store()
@@ -96,13 +102,33 @@ pub async fn login(
             json!({"username": account.username, "ip": ip.to_string()}),
         )
         .await?;
-    let (id, session) = inner.sessions.create(account.id);
-    let cookie = cookie_header(&state, &id, inner.sessions.ttl().as_secs());
+    let (session_id, session) = inner.sessions.create(account.id);
+    Ok(SignedIn {
+        account,
+        session_id,
+        session,
+    })
+}
+
+/// Signs in; sets the session cookie and answers the CSRF token.
+pub async fn login(
+    State(state): State<AdminState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<Login>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(form) = body?;
+    let signed = sign_in(&state, &form.username, form.password, peer.ip()).await?;
+    let cookie = session_cookie(&state, &signed.session_id);
     Ok((
         [(header::SET_COOKIE, cookie)],
-        Json(json!({"csrf_token": session.csrf_token, "username": account.username, "role": account.role})),
+        Json(json!({"csrf_token": signed.session.csrf_token, "username": signed.account.username, "role": signed.account.role})),
     )
         .into_response())
+}
+
+/// The `Set-Cookie` value that starts a session.
+pub(crate) fn session_cookie(state: &AdminState, id: &str) -> HeaderValue {
+    cookie_header(state, id, state.inner.sessions.ttl().as_secs())
 }
 
 /// Signs out: ends the session and clears the cookie.

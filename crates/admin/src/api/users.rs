@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use impersync_store::{ImportOutcome, ImportRow, NewUser, Page, User, UserFilter};
+use impersync_store::{ImportOutcome, OrgStore, ImportRow, NewUser, Page, User, UserFilter};
 use serde::Serialize;
 use serde_json::json;
 
@@ -51,17 +51,23 @@ pub async fn create(
 /// A refused import row.
 #[derive(Debug, Serialize)]
 pub struct Rejected {
-    line: usize,
-    email: String,
-    reason: String,
+    /// The row's line in the file.
+    pub line: usize,
+    /// The address as given.
+    pub email: String,
+    /// Why the row was refused.
+    pub reason: String,
 }
 
 /// The import's answer.
 #[derive(Debug, Serialize)]
 pub struct ImportAnswer {
-    inserted: usize,
-    rejected_count: usize,
-    rejected: Vec<Rejected>,
+    /// How many users were added.
+    pub inserted: usize,
+    /// How many rows were refused.
+    pub rejected_count: usize,
+    /// The refused rows, by line.
+    pub rejected: Vec<Rejected>,
 }
 
 /// Imports users from a CSV body with the header `email,display_name`.
@@ -89,7 +95,13 @@ pub async fn import(
             )
         }
     })?;
-    let text = std::str::from_utf8(&body)
+    Ok(Json(import_csv(&org, &body).await?))
+}
+
+/// Imports users from CSV text with the header `email,display_name`, audits it and
+/// reports every refused row. The panel's upload form uses it too.
+pub(crate) async fn import_csv(org: &OrgStore<'_>, body: &[u8]) -> Result<ImportAnswer, ApiError> {
+    let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad_request("the CSV is not UTF-8 text; save it as UTF-8"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let records = csv::parse(text)
@@ -151,9 +163,9 @@ pub async fn import(
             json!({"inserted": report.inserted, "rejected": rejected.len()}),
         )
         .await?;
-    Ok(Json(ImportAnswer {
+    Ok(ImportAnswer {
         inserted: report.inserted,
         rejected_count: rejected.len(),
         rejected,
-    }))
+    })
 }

@@ -19,6 +19,27 @@ pub struct Session {
     /// The CSRF token for state-changing requests.
     pub csrf_token: String,
     expires: Instant,
+    flashes: Vec<Flash>,
+}
+
+/// A one-time message for the next page the session shows (the panel's redirect-after-post).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    /// Whether it reports a problem (otherwise it confirms or warns).
+    pub level: FlashLevel,
+    /// The message.
+    pub text: String,
+}
+
+/// How a [`Flash`] is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlashLevel {
+    /// Done.
+    Success,
+    /// Done, but look at this.
+    Warning,
+    /// Not done.
+    Error,
 }
 
 /// The sessions of this process.
@@ -44,6 +65,7 @@ impl Sessions {
             admin,
             csrf_token: random_token(),
             expires: Instant::now() + self.ttl,
+            flashes: Vec::new(),
         };
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -67,6 +89,22 @@ impl Sessions {
             }
             None => None,
         }
+    }
+
+    /// Keeps a message for the session's next page.
+    pub fn flash(&self, id: &str, flash: Flash) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = map.get_mut(id) {
+            s.flashes.push(flash);
+        }
+    }
+
+    /// Takes the session's pending messages.
+    pub fn take_flashes(&self, id: &str) -> Vec<Flash> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get_mut(id)
+            .map(|s| std::mem::take(&mut s.flashes))
+            .unwrap_or_default()
     }
 
     /// Ends a session.

@@ -1,0 +1,75 @@
+//! The web admin panel: server-rendered HTML (maud) with a little htmx (served from the
+//! binary), one file per page. It signs in with the same sessions as `/api/login`, checks
+//! the session's CSRF token on every state-changing post, and reaches organisations only
+//! through the caller's tenant-scoped handle (404 for an organisation they may not see).
+
+mod admins;
+mod assets;
+mod audit;
+mod check_runs;
+mod email_config;
+mod error;
+mod form;
+mod layout;
+mod login;
+mod orgs;
+mod session;
+mod users;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+use crate::state::AdminState;
+use session::PanelUser;
+
+/// `/` goes to the organisations when signed in, else to the login form.
+async fn home(user: Option<PanelUser>) -> Redirect {
+    Redirect::to(if user.is_some() { "/orgs" } else { "/login" })
+}
+
+/// The panel's routes (everything outside `/api`).
+pub fn routes(import_limit: usize) -> Router<AdminState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/htmx.min.js", get(assets::htmx))
+        .route("/static/panel.css", get(assets::css))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/orgs", get(orgs::list).post(orgs::create))
+        .route("/orgs/{org}", get(orgs::open))
+        .route("/orgs/{org}/users", get(users::list))
+        .route(
+            "/orgs/{org}/users/{user}/activation",
+            post(users::set_activation),
+        )
+        .route(
+            "/orgs/{org}/users/activate-passed",
+            post(users::activate_passed),
+        )
+        .route(
+            "/orgs/{org}/users/deactivate-all",
+            post(users::deactivate_all),
+        )
+        .route(
+            "/orgs/{org}/users/import",
+            post(users::import).layer(DefaultBodyLimit::max(import_limit)),
+        )
+        .route(
+            "/orgs/{org}/email-config",
+            get(email_config::show).post(email_config::submit),
+        )
+        .route("/orgs/{org}/check-runs", get(check_runs::list))
+        .route("/orgs/{org}/check-runs/{run}", get(check_runs::show))
+        .route(
+            "/orgs/{org}/check-runs/{run}/progress",
+            get(check_runs::progress_fragment),
+        )
+        .route(
+            "/orgs/{org}/check-runs/{run}/results.csv",
+            get(check_runs::results_csv),
+        )
+        .route("/audit", get(audit::list))
+        .route("/admins", get(admins::list).post(admins::create))
+}
