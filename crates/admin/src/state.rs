@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::Params;
+use impersync_engine::{Engine, Network};
 use impersync_store::{PasswordHash, Store, StoreError};
 
 use crate::auth::rate_limit::LoginLimiter;
@@ -28,6 +29,8 @@ pub struct AdminOptions {
     pub login_window: Duration,
     /// The largest user-import body, in bytes.
     pub import_body_limit: usize,
+    /// How the engine reaches Exchange (name overrides, extra CAs, Autodiscover ports).
+    pub network: Network,
 }
 
 impl Default for AdminOptions {
@@ -39,6 +42,7 @@ impl Default for AdminOptions {
             login_max_failures: 5,
             login_window: Duration::from_secs(60),
             import_body_limit: 5 * 1024 * 1024,
+            network: Network::default(),
         }
     }
 }
@@ -52,6 +56,7 @@ pub struct AdminState {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) store: Store,
+    pub(crate) engine: Engine,
     pub(crate) options: AdminOptions,
     pub(crate) sessions: Sessions,
     pub(crate) limiter: LoginLimiter,
@@ -60,14 +65,22 @@ pub(crate) struct Inner {
 }
 
 impl AdminState {
-    /// The state for a store and options.
+    /// The state for a store and options, with an engine over the same store.
     pub fn new(store: Store, options: AdminOptions) -> Self {
+        let engine = Engine::new(store.clone(), options.network.clone());
+        Self::with_engine(engine, options)
+    }
+
+    /// The state around an engine (which holds the store).
+    pub fn with_engine(engine: Engine, options: AdminOptions) -> Self {
+        let store = engine.store().clone();
         let dummy_hash = password::hash(&random_token(), &options.argon2_params).ok();
         Self {
             inner: Arc::new(Inner {
                 sessions: Sessions::new(options.session_ttl),
                 limiter: LoginLimiter::new(options.login_max_failures, options.login_window),
                 store,
+                engine,
                 options,
                 dummy_hash,
             }),
@@ -77,6 +90,11 @@ impl AdminState {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The engine (check runs, the magic wand).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
     }
 
     /// The options.

@@ -1,4 +1,11 @@
 //! Impersync's engine: the access checks that prove a service account can reach each
-//! mailbox, one at a time with every step shown, or for many users at once.
+//! mailbox (one at a time with every step shown, or for many users at once), check runs
+//! as background jobs, and the "magic wand" that finds an organisation's EWS URL.
 
 pub mod access_check;
+pub mod check_run;
+mod engine;
+pub mod network;
+
+pub use engine::Engine;
+pub use network::{Network, NetworkError};

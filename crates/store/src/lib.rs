@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+mod activation;
 mod admins;
 mod audit;
 mod check_runs;
@@ -39,6 +40,7 @@ mod tenant;
 mod tokens;
 mod users;
 
+pub use activation::{ActivationReport, UserSelection};
 pub use admins::{AdminAccount, Admins, Auth, NewAdmin, PasswordHash};
 pub use audit::{AuditEntry, AuditLog, OrgAudit};
 pub use check_runs::{

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
+use crate::activation::{ActivationReport, UserSelection};
 use crate::audit;
 use crate::db::{Page, PageRequest, flag, get_flag, like_contains, now_millis};
 use crate::error::{StoreError, conflict_on_unique, require_row};
@@ -464,6 +465,26 @@ impl<'a> Users<'a> {
         .await?;
         tx.commit().await?;
         self.get(id).await
+    }
+
+    /// Turns sync on for the selected users, all or nothing. A user whose last access check
+    /// did not pass (or who was never checked) needs `force`; without it the request is
+    /// refused with [`StoreError::NotPassedLastCheck`] naming them. Unknown addresses give
+    /// [`StoreError::UnknownUsers`].
+    pub async fn activate(
+        &self,
+        selection: &UserSelection,
+        force: bool,
+    ) -> Result<ActivationReport, StoreError> {
+        crate::activation::set_sync(self.scope, selection, true, force).await
+    }
+
+    /// Turns sync off for the selected users, all or nothing.
+    pub async fn deactivate(
+        &self,
+        selection: &UserSelection,
+    ) -> Result<ActivationReport, StoreError> {
+        crate::activation::set_sync(self.scope, selection, false, false).await
     }
 
     /// Records the outcome of a single access check for a user.
