@@ -9,10 +9,10 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 
-use crate::{api, panel};
 use crate::error::ApiError;
 use crate::headers::with_security_headers;
 use crate::state::AdminState;
+use crate::{api, panel};
 
 /// The admin API's routes, with security headers on every response.
 pub fn router(state: AdminState) -> Router {

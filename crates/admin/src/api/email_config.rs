@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use impersync_exchange::{GuardedUrl, IdType, TlsPolicy, UrlPolicy, UrlRefused};
 use impersync_store::{
-    AccessType, EmailConfig, OrgStore, EmailSettingsInput, ExchangeAuth, POLL_INTERVAL_RANGE, SecretString,
-    SecretUpdate,
+    AccessType, EmailConfig, EmailSettingsInput, ExchangeAuth, OrgStore, POLL_INTERVAL_RANGE,
+    SecretString, SecretUpdate,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use impersync_store::{ImportOutcome, OrgStore, ImportRow, NewUser, Page, User, UserFilter};
+use impersync_store::{ImportOutcome, ImportRow, NewUser, OrgStore, Page, User, UserFilter};
 use serde::Serialize;
 use serde_json::json;
 

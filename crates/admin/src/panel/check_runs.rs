@@ -5,7 +5,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use impersync_exchange::ALL_CLASSES;
 use impersync_store::{CheckRun, CheckRunId, CheckRunStatus, PageRequest};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -26,14 +25,6 @@ pub struct ResultsQuery {
     outcome: String,
 }
 
-/// The remedy text of an outcome class.
-fn remedy(outcome: &str) -> &'static str {
-    ALL_CLASSES
-        .iter()
-        .find(|c| c.as_str() == outcome)
-        .map_or("", |c| c.remedy())
-}
-
 fn status_text(run: &CheckRun) -> &'static str {
     match run.status {
         CheckRunStatus::Running => "running",
@@ -50,7 +41,11 @@ fn run_url(org: impl std::fmt::Display, run: CheckRunId) -> String {
 /// The progress bar; while the run is running it asks for itself again every second.
 fn progress(org: impl std::fmt::Display, run: &CheckRun) -> Markup {
     let percent = if run.total == 0 {
-        if run.status == CheckRunStatus::Running { 0 } else { 100 }
+        if run.status == CheckRunStatus::Running {
+            0
+        } else {
+            100
+        }
     } else {
         run.checked * 100 / run.total
     };
@@ -121,7 +116,13 @@ pub async fn list(
             (pager(page, PER_PAGE, runs.total, |p| format!("/orgs/{id}/check-runs?page={p}")))
         }
     };
-    Ok(layout::org_page(&user, &flash, &organisation, Tab::CheckRuns, body))
+    Ok(layout::org_page(
+        &user,
+        &flash,
+        &organisation,
+        Tab::CheckRuns,
+        body,
+    ))
 }
 
 /// One run: progress, counts, results by outcome with remedies, changes since the previous run.
@@ -186,7 +187,7 @@ pub async fn show(
                         td { (r.email) }
                         td { (outcome_badge(&r.outcome)) }
                         td.detail { (r.detail) }
-                        td.remedy { (remedy(&r.outcome)) }
+                        td.remedy { (r.remedy) }
                         td { (r.duration_ms) }
                     }
                 }
@@ -216,7 +217,13 @@ pub async fn show(
             }
         }
     };
-    Ok(layout::org_page(&user, &flash, &organisation, Tab::CheckRuns, body))
+    Ok(layout::org_page(
+        &user,
+        &flash,
+        &organisation,
+        Tab::CheckRuns,
+        body,
+    ))
 }
 
 /// The progress fragment; once the run has ended it asks htmx to reload the page.
@@ -258,7 +265,11 @@ pub async fn results_csv(
     let mut offset = 0;
     loop {
         let page = runs
-            .results(run.id, None, PageRequest::new(offset, PageRequest::MAX_LIMIT))
+            .results(
+                run.id,
+                None,
+                PageRequest::new(offset, PageRequest::MAX_LIMIT),
+            )
             .await?;
         for r in &page.items {
             out.push_str(&format!(
@@ -266,7 +277,7 @@ pub async fn results_csv(
                 csv_field(&r.email),
                 csv_field(&r.outcome),
                 csv_field(&r.detail),
-                csv_field(remedy(&r.outcome)),
+                csv_field(&r.remedy),
                 r.duration_ms,
                 layout::time(r.checked_at),
             ));
@@ -278,7 +289,10 @@ pub async fn results_csv(
     }
     let disposition = format!("attachment; filename=\"check-run-{}.csv\"", run.id);
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -108,7 +108,11 @@ impl EmailConfigForm {
             ..Self::default()
         };
         let mut stored = Stored {
-            tls_warning: s.tls_policy.parse::<TlsPolicy>().ok().and_then(|p| p.warning()),
+            tls_warning: s
+                .tls_policy
+                .parse::<TlsPolicy>()
+                .ok()
+                .and_then(|p| p.warning()),
             saved: s.saved,
             ..Stored::default()
         };

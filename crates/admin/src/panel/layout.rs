@@ -9,7 +9,8 @@ use super::session::PanelUser;
 use crate::auth::session::{Flash, FlashLevel};
 
 /// htmx settings: no inline indicator styles (the CSP allows none) and no eval.
-const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}"#;
+const HTMX_CONFIG: &str =
+    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}"#;
 
 fn head(title: &str) -> Markup {
     html! {

@@ -66,11 +66,19 @@ fn form(token: &str, username: &str, error: Option<&str>) -> Markup {
 }
 
 /// A fresh login form with its double-submit cookie.
-fn fresh_form(state: &AdminState, status: StatusCode, username: &str, error: Option<&str>) -> Response {
+fn fresh_form(
+    state: &AdminState,
+    status: StatusCode,
+    username: &str,
+    error: Option<&str>,
+) -> Response {
     let token = random_token();
     (
         status,
-        [(header::SET_COOKIE, login_cookie(state, &token, LOGIN_FORM_TTL))],
+        [(
+            header::SET_COOKIE,
+            login_cookie(state, &token, LOGIN_FORM_TTL),
+        )],
         form(&token, username, error),
     )
         .into_response()
@@ -113,7 +121,10 @@ pub async fn submit(
         Ok(signed) => {
             let mut response = Redirect::to("/orgs").into_response();
             let h = response.headers_mut();
-            h.append(header::SET_COOKIE, session_cookie(&state, &signed.session_id));
+            h.append(
+                header::SET_COOKIE,
+                session_cookie(&state, &signed.session_id),
+            );
             h.append(header::SET_COOKIE, login_cookie(&state, "", 0));
             response
         }

@@ -82,10 +82,7 @@ pub fn header_token(parts: &Parts) -> Option<String> {
 impl FromRequestParts<AdminState> for PanelUser {
     type Rejection = PanelError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AdminState,
-    ) -> Result<Self, PanelError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AdminState) -> Result<Self, PanelError> {
         let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(PanelError::SignIn)?;
         let session = state.inner.sessions.get(id).ok_or(PanelError::SignIn)?;
         let account = state

@@ -2,14 +2,14 @@
 //! activation toggle per user, bulk activation, and the CSV import form.
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use impersync_store::{OUTCOME_OK, OrgStore, PageRequest, User, UserFilter, UserId};
+use impersync_store::{OrgStore, PageRequest, StoreError, User, UserFilter, UserId, UserSelection};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::error::PanelError;
-use super::form::{CSRF_FIELD, CsrfForm};
+use super::form::{CSRF_FIELD, CsrfForm, NoFields};
 use super::layout::{self, Tab, csrf_field, outcome_badge, pager, query_value};
 use super::session::PanelUser;
 use crate::api::users::{ImportAnswer, import_csv};
@@ -146,7 +146,13 @@ async fn render(
             }
         }
     };
-    Ok(layout::org_page(user, &flash, &organisation, Tab::Users, body))
+    Ok(layout::org_page(
+        user,
+        &flash,
+        &organisation,
+        Tab::Users,
+        body,
+    ))
 }
 
 /// The users tab.
@@ -183,69 +189,119 @@ pub async fn set_activation(
     };
     let org = user.org(&state, &org).await?;
     let id: UserId = id.parse().map_err(|_| PanelError::not_found("user"))?;
-    let updated = org.users().set_sync_enabled(id, form.active).await?;
-    if headers.contains_key("hx-request") {
+    let users = org.users();
+    let target = users.get(id).await?;
+    let selection = UserSelection::Emails(vec![target.email.clone()]);
+    let result = if form.active {
+        users.activate(&selection, false).await
+    } else {
+        users.deactivate(&selection).await
+    };
+    let problem = match result {
+        Ok(_) => None,
+        Err(e) => Some(refused(e)?),
+    };
+    if headers.contains_key("hx-request") && problem.is_none() {
+        let updated = users.get(id).await?;
         return Ok(row(&user, org.id(), &updated, &back).into_response());
     }
-    let verb = if form.active { "activated" } else { "deactivated" };
-    user.flash(&state, FlashLevel::Success, format!("{} {verb}.", updated.email));
-    Ok(Redirect::to(&back.link(org.id(), back.page())).into_response())
-}
-
-/// Turns sync on (or off) for every user matching `filter` that is not yet so; how many.
-async fn set_all(org: &OrgStore<'_>, filter: UserFilter, enable: bool) -> Result<u64, PanelError> {
-    let users = org.users();
-    let batch = PageRequest::first(500);
-    let mut changed = 0;
-    let total = users.list(&filter, batch).await?.total;
-    while changed < total {
-        let page = users.list(&filter, batch).await?;
-        if page.items.is_empty() {
-            break;
-        }
-        for u in page.items {
-            users.set_sync_enabled(u.id, enable).await?;
-            changed += 1;
+    match problem {
+        Some(text) => user.flash(&state, FlashLevel::Error, text),
+        None => {
+            let verb = if form.active {
+                "activated"
+            } else {
+                "deactivated"
+            };
+            user.flash(
+                &state,
+                FlashLevel::Success,
+                format!("{} {verb}.", target.email),
+            );
         }
     }
-    Ok(changed)
+    let link = back.link(org.id(), back.page());
+    if headers.contains_key("hx-request") {
+        // The browser would follow a 303 inside htmx's request and swap the whole page into
+        // the row; ask htmx to load the list (with the message) as a page instead.
+        let value = HeaderValue::from_str(&link).map_err(|_| PanelError::not_found("page"))?;
+        return Ok(([("hx-redirect", value)], "").into_response());
+    }
+    Ok(Redirect::to(&link).into_response())
 }
 
-/// Activates every inactive user whose last check was `Ok`.
+/// The message for an activation the store refused, or the error page.
+fn refused(e: StoreError) -> Result<String, PanelError> {
+    match e {
+        StoreError::NotPassedLastCheck(_) | StoreError::UnknownUsers(_) => Ok(e.to_string()),
+        other => Err(other.into()),
+    }
+}
+
+/// Activates every user whose last check was `Ok` (all or nothing).
 pub async fn activate_passed(
     State(state): State<AdminState>,
     Path(org): Path<String>,
-    post: CsrfForm<super::form::NoFields>,
+    post: CsrfForm<NoFields>,
 ) -> Result<Redirect, PanelError> {
     let org = post.user.org(&state, &org).await?;
-    let filter = UserFilter {
-        sync_enabled: Some(false),
-        last_outcome: Some(OUTCOME_OK.to_string()),
-        ..UserFilter::default()
-    };
-    let n = set_all(&org, filter, true).await?;
+    let report = org
+        .users()
+        .activate(&UserSelection::AllPassedLastCheck, false)
+        .await?;
     post.user.flash(
         &state,
         FlashLevel::Success,
-        format!("Activated {n} user(s) whose last check passed."),
+        format!(
+            "Activated {} user(s) whose last check passed ({} already active).",
+            report.changed.len(),
+            report.unchanged.len()
+        ),
     );
     Ok(Redirect::to(&format!("/orgs/{}/users", org.id())))
 }
 
-/// Deactivates every active user.
+/// Deactivates every active user (all or nothing).
 pub async fn deactivate_all(
     State(state): State<AdminState>,
     Path(org): Path<String>,
-    post: CsrfForm<super::form::NoFields>,
+    post: CsrfForm<NoFields>,
 ) -> Result<Redirect, PanelError> {
     let org = post.user.org(&state, &org).await?;
-    let filter = UserFilter {
+    let users = org.users();
+    let active = UserFilter {
         sync_enabled: Some(true),
         ..UserFilter::default()
     };
-    let n = set_all(&org, filter, false).await?;
-    post.user
-        .flash(&state, FlashLevel::Success, format!("Deactivated {n} user(s)."));
+    let mut emails = Vec::new();
+    loop {
+        let page = users
+            .list(
+                &active,
+                PageRequest::new(emails.len() as u64, PageRequest::MAX_LIMIT),
+            )
+            .await?;
+        let done =
+            page.items.is_empty() || emails.len() as u64 + page.items.len() as u64 >= page.total;
+        emails.extend(page.items.into_iter().map(|u| u.email));
+        if done {
+            break;
+        }
+    }
+    let n = if emails.is_empty() {
+        0
+    } else {
+        users
+            .deactivate(&UserSelection::Emails(emails))
+            .await?
+            .changed
+            .len()
+    };
+    post.user.flash(
+        &state,
+        FlashLevel::Success,
+        format!("Deactivated {n} user(s)."),
+    );
     Ok(Redirect::to(&format!("/orgs/{}/users", org.id())))
 }
 
@@ -259,16 +315,20 @@ pub async fn import(
     let org = user.org(&state, &org).await?;
     let mut token = None;
     let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::new(e.status(), format!("the upload cannot be read: {}", e.body_text())))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            format!("the upload cannot be read: {}", e.body_text()),
+        )
+    })? {
         match field.name() {
             Some(CSRF_FIELD) => token = field.text().await.ok(),
             Some("file") => {
                 file = Some(field.bytes().await.map_err(|e| {
-                    ApiError::new(e.status(), format!("the file cannot be read: {}", e.body_text()))
+                    ApiError::new(
+                        e.status(),
+                        format!("the file cannot be read: {}", e.body_text()),
+                    )
                 })?);
             }
             _ => {}

@@ -5,3 +5,4 @@
 mod api;
 mod common;
 mod email_config;
+mod panel;
