@@ -6,3 +6,5 @@ mod api;
 mod common;
 mod email_config;
 mod panel;
+mod panel_check_runs;
+mod panel_email_config;
