@@ -5,6 +5,6 @@ mod probe;
 mod single;
 mod step;
 
-pub use bulk::{BulkOptions, BulkResult, UserResult, bulk_check, summarize};
+pub use bulk::{BulkOptions, BulkResult, UserResult, bulk_check, check_stream, summarize};
 pub use single::{CheckOptions, CheckReport, EwsSource, check_access};
 pub use step::{Step, StepStatus};
