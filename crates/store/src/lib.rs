@@ -64,6 +64,6 @@ pub use store::{DEFAULT_DATA_DIR, KeyRotation, OpenOptions, Store};
 pub use tenant::{Actor, OrgStore, Principal, Role};
 pub use tokens::{ApiToken, IssuedToken, TOKEN_PREFIX, Tokens, token_hash};
 pub use users::{
-    ImportOutcome, ImportReport, ImportRow, ImportRowResult, LastCheck, NewUser, User, UserFilter,
-    Users, normalize_email,
+    CheckTarget, ImportOutcome, ImportReport, ImportRow, ImportRowResult, LastCheck, NewUser, User,
+    UserFilter, Users, normalize_email,
 };

@@ -45,6 +45,17 @@ pub struct LastCheck {
     pub run: Option<CheckRunId>,
 }
 
+/// A user as a check run sees it: the address to check and the last outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckTarget {
+    /// The user.
+    pub id: UserId,
+    /// The SMTP address.
+    pub email: String,
+    /// The outcome of the last access check, if any.
+    pub last_outcome: Option<String>,
+}
+
 /// A user to add.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct NewUser {
@@ -328,6 +339,25 @@ impl<'a> Users<'a> {
         .await?;
         let items = rows.iter().map(user_from_row).collect::<Result<_, _>>()?;
         Ok(Page::new(items, total, page))
+    }
+
+    /// Every user of the organisation as a check target, by address.
+    pub async fn check_targets(&self) -> Result<Vec<CheckTarget>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, email, last_check_outcome FROM users WHERE org_id = $1 ORDER BY email",
+        )
+        .bind(self.scope.org.get())
+        .fetch_all(&self.scope.store.db().pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CheckTarget {
+                    id: UserId::from_raw(r.try_get("id")?),
+                    email: r.try_get("email")?,
+                    last_outcome: r.try_get("last_check_outcome")?,
+                })
+            })
+            .collect()
     }
 
     /// How many users the organisation has.
