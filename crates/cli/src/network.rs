@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use impersync_engine::Network;
+use std::path::Path;
 
 use crate::config::NetworkSettings;
 
@@ -16,11 +17,17 @@ pub fn network(settings: &NetworkSettings) -> anyhow::Result<Network> {
         network.resolve.entry(host.clone()).or_default().push(*ip);
     }
     if let Some(path) = &settings.ca_file {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("cannot read the CA file {}", path.display()))?;
-        network
-            .add_ca_pem(&pem)
-            .with_context(|| format!("the CA file {}", path.display()))?;
+        add_ca_file(&mut network, path)?;
     }
     Ok(network)
+}
+
+/// Trusts the CA certificates of a PEM file in addition to the system's.
+pub fn add_ca_file(network: &mut Network, path: &Path) -> anyhow::Result<()> {
+    let pem = std::fs::read(path)
+        .with_context(|| format!("cannot read the CA file {}", path.display()))?;
+    network
+        .add_ca_pem(&pem)
+        .with_context(|| format!("the CA file {}", path.display()))?;
+    Ok(())
 }
