@@ -130,7 +130,8 @@ pub struct ResultsQuery {
     pub per_page: Option<u32>,
 }
 
-fn start_error(e: CheckRunError) -> ApiError {
+/// The API error for a refused start (the panel shows the same message).
+pub(crate) fn start_error(e: CheckRunError) -> ApiError {
     match e {
         CheckRunError::AlreadyRunning(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
         CheckRunError::UnknownUsers(_) => ApiError::invalid("emails", e.to_string()),
@@ -256,8 +257,8 @@ pub async fn results(
     Ok(Json(page.map(ResultView::from)).into_response())
 }
 
-/// Every result of the run (of one outcome) as CSV.
-async fn csv(
+/// Every result of the run (of one outcome) as CSV; the panel's export link serves it too.
+pub(crate) async fn csv(
     org: &OrgStore<'_>,
     run: CheckRunId,
     outcome: Option<&str>,

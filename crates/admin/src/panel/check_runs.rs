@@ -3,15 +3,19 @@
 //! with each outcome's remedy, a CSV export and the difference from the previous run.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use impersync_store::{CheckRun, CheckRunId, CheckRunStatus, PageRequest};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Redirect, Response};
+use impersync_engine::check_run::CheckSelection;
+use impersync_store::{CheckRun, CheckRunId, CheckRunStatus, OrgId, PageRequest};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::error::PanelError;
+use super::form::{CsrfForm, NoFields};
 use super::layout::{self, Tab, csrf_field, outcome_badge, pager, query_value};
 use super::session::PanelUser;
+use crate::api::check_runs::{csv, start_error};
+use crate::auth::session::FlashLevel;
 use crate::state::AdminState;
 
 /// Runs and results per page.
@@ -23,15 +27,6 @@ pub struct ResultsQuery {
     page: Option<u64>,
     #[serde(default)]
     outcome: String,
-}
-
-fn status_text(run: &CheckRun) -> &'static str {
-    match run.status {
-        CheckRunStatus::Running => "running",
-        CheckRunStatus::Finished => "finished",
-        CheckRunStatus::Cancelled => "cancelled",
-        CheckRunStatus::Failed => "failed",
-    }
 }
 
 fn run_url(org: impl std::fmt::Display, run: CheckRunId) -> String {
@@ -58,7 +53,7 @@ fn progress(org: impl std::fmt::Display, run: &CheckRun) -> Markup {
             hx-swap=[running.then_some("outerHTML")] {
             progress max="100" value=(percent) aria-label="Check progress" {}
             p.progress-text {
-                span.status { (status_text(run)) } " · "
+                span.status { (run.status.as_str()) } " · "
                 (run.checked) " of " (run.total) " checked · "
                 span.ok-count { (run.ok) " Ok" } " · "
                 span.failed-count { (run.failed) " failed" }
@@ -81,6 +76,13 @@ pub async fn list(
 ) -> Result<Markup, PanelError> {
     let org = user.org(&state, &org).await?;
     let organisation = org.get().await?;
+    if let Some(running) = org.check_runs().running().await? {
+        // Ends a run whose process died, as the API's list does.
+        state
+            .engine()
+            .check_run(&user.principal(), org.id(), running.id)
+            .await?;
+    }
     let page = q.page.unwrap_or(1).max(1);
     let runs = org
         .check_runs()
@@ -105,7 +107,7 @@ pub async fn list(
                         tr {
                             td { a href=(run_url(id, r.id)) { "#" (r.id) } }
                             td { (layout::time(r.started_at)) }
-                            td { (status_text(r)) }
+                            td { (r.status.as_str()) }
                             td { (r.checked) " / " (r.total) }
                             td { (r.ok) }
                             td { (r.failed) }
@@ -135,7 +137,10 @@ pub async fn show(
     let org = user.org(&state, &org).await?;
     let organisation = org.get().await?;
     let runs = org.check_runs();
-    let run = runs.get(parse_run(&run)?).await?;
+    let run = state
+        .engine()
+        .check_run(&user.principal(), org.id(), parse_run(&run)?)
+        .await?;
     let outcome = Some(q.outcome.trim()).filter(|o| !o.is_empty());
     let page = q.page.unwrap_or(1).max(1);
     let results = runs
@@ -165,7 +170,7 @@ pub async fn show(
         h2 { "Check run #" (run.id) small.muted { " started " (layout::time(run.started_at)) } }
         (progress(id, &run))
         div.toolbar {
-            a.button href={ (base) "/results.csv" } download { "Export CSV" }
+            a.button href={ (base) "/results.csv" @if let Some(o) = outcome { "?outcome=" (query_value(o)) } } download { "Export CSV" }
             @if run.status != CheckRunStatus::Running && run.failed > 0 {
                 form.inline method="post" action={ (base) "/retry" } {
                     (csrf_field(&user))
@@ -233,7 +238,10 @@ pub async fn progress_fragment(
     Path((org, run)): Path<(String, String)>,
 ) -> Result<Response, PanelError> {
     let org = user.org(&state, &org).await?;
-    let run = org.check_runs().get(parse_run(&run)?).await?;
+    let run = state
+        .engine()
+        .check_run(&user.principal(), org.id(), parse_run(&run)?)
+        .await?;
     let mut response = progress(org.id(), &run).into_response();
     if run.status != CheckRunStatus::Running {
         response
@@ -243,58 +251,74 @@ pub async fn progress_fragment(
     Ok(response)
 }
 
-/// Quotes a CSV field when it needs it.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-/// The run's results as CSV: `email,outcome,detail,remedy,duration_ms,checked_at`.
+/// The run's results as CSV, exactly as `GET /api/orgs/{org}/check-runs/{run}/results`
+/// answers `Accept: text/csv`.
 pub async fn results_csv(
     State(state): State<AdminState>,
     user: PanelUser,
     Path((org, run)): Path<(String, String)>,
+    Query(q): Query<ResultsQuery>,
 ) -> Result<Response, PanelError> {
     let org = user.org(&state, &org).await?;
-    let runs = org.check_runs();
-    let run = runs.get(parse_run(&run)?).await?;
-    let mut out = String::from("email,outcome,detail,remedy,duration_ms,checked_at\n");
-    let mut offset = 0;
-    loop {
-        let page = runs
-            .results(
-                run.id,
-                None,
-                PageRequest::new(offset, PageRequest::MAX_LIMIT),
-            )
-            .await?;
-        for r in &page.items {
-            out.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                csv_field(&r.email),
-                csv_field(&r.outcome),
-                csv_field(&r.detail),
-                csv_field(&r.remedy),
-                r.duration_ms,
-                layout::time(r.checked_at),
-            ));
-        }
-        offset += page.items.len() as u64;
-        if page.items.is_empty() || offset >= page.total {
-            break;
+    let run = org.check_runs().get(parse_run(&run)?).await?;
+    let outcome = Some(q.outcome.trim()).filter(|o| !o.is_empty());
+    Ok(csv(&org, run.id, outcome).await?.into_response())
+}
+
+/// Starts a run of `selection` and opens it; a refusal comes back as a message on `back`.
+pub(crate) async fn begin(
+    state: &AdminState,
+    user: &PanelUser,
+    org: OrgId,
+    selection: CheckSelection,
+    back: &str,
+) -> Result<Redirect, PanelError> {
+    match state
+        .engine()
+        .start_check_run(&user.principal(), org, selection, None)
+        .await
+    {
+        Ok(run) => Ok(Redirect::to(&run_url(org, run.id))),
+        Err(e) => {
+            let e = start_error(e);
+            if e.status.is_server_error() {
+                return Err(e.into());
+            }
+            user.flash(
+                state,
+                FlashLevel::Error,
+                format!("The check did not start: {}", e.message),
+            );
+            Ok(Redirect::to(back))
         }
     }
-    let disposition = format!("attachment; filename=\"check-run-{}.csv\"", run.id);
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok((headers, out).into_response())
+}
+
+/// "Check Users Exchange Impersonated Access": checks every user.
+pub async fn start(
+    State(state): State<AdminState>,
+    Path(org): Path<String>,
+    post: CsrfForm<NoFields>,
+) -> Result<Redirect, PanelError> {
+    let org = post.user.org(&state, &org).await?.id();
+    let back = format!("/orgs/{org}/check-runs");
+    begin(&state, &post.user, org, CheckSelection::All, &back).await
+}
+
+/// "Retry failed": checks again the users whose last check did not pass.
+pub async fn retry(
+    State(state): State<AdminState>,
+    Path((org, run)): Path<(String, String)>,
+    post: CsrfForm<NoFields>,
+) -> Result<Redirect, PanelError> {
+    let org = post.user.org(&state, &org).await?.id();
+    let back = run_url(org, parse_run(&run)?);
+    begin(
+        &state,
+        &post.user,
+        org,
+        CheckSelection::FailedLastTime,
+        &back,
+    )
+    .await
 }

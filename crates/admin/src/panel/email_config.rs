@@ -5,6 +5,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use impersync_engine::check_run::CheckSelection;
+use impersync_engine::ews_url::{EwsUrlError, EwsUrlSource};
 use impersync_exchange::TlsPolicy;
 use impersync_store::{
     AccessType, CheckRunStatus, EmailConfig, OrgStore, PageRequest, SecretStatus,
@@ -12,6 +14,7 @@ use impersync_store::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::check_runs::begin;
 use super::error::PanelError;
 use super::form::CsrfForm;
 use super::layout::{self, Tab, csrf_field};
@@ -242,6 +245,24 @@ fn field_error(error: Option<&ApiError>, field: &str) -> Markup {
     }
 }
 
+/// The EWS URL input with the magic wand, and what the wand said last.
+fn ews_url_field(wand: &str, value: &str, note: Option<(&str, &str)>) -> Markup {
+    html! {
+        div #ews-url-field {
+            div.with-button {
+                input #ews_url name="ews_url" value=(value) placeholder="https://mail.contoso.com/EWS/Exchange.asmx";
+                button #magic-wand type="button" hx-post=(wand) hx-include="#email-config" hx-target="#ews-url-field" hx-swap="outerHTML"
+                    title="Propose the EWS URL from the organisation's domain (Autodiscover, else mail.<domain>)" { "🪄 Magic wand" }
+            }
+            @if let Some((class, text)) = note { p class=(class) role="status" { (text) } }
+        }
+    }
+}
+
+fn wand_url(org: &impl std::fmt::Display) -> String {
+    format!("/orgs/{org}/email-config/magic-wand")
+}
+
 /// The form, with `error` shown at its field.
 fn view(
     user: &PanelUser,
@@ -250,7 +271,7 @@ fn view(
     stored: &Stored,
     error: Option<&ApiError>,
 ) -> Markup {
-    let wand = format!("/orgs/{org}/email-config/magic-wand");
+    let wand = wand_url(&org);
     html! {
         @if let Some(e) = error {
             p.flash.error role="alert" {
@@ -270,10 +291,7 @@ fn view(
             (field_error(error, "access_type"))
 
             label for="ews_url" { "EWS URL" }
-            div.with-button #ews-url-field {
-                input #ews_url name="ews_url" value=(f.ews_url) placeholder="https://mail.contoso.com/EWS/Exchange.asmx";
-                button #magic-wand type="button" hx-post=(wand) hx-include="#email-config" hx-target="#ews-url-field" hx-swap="outerHTML" title="Generate the EWS URL from the organisation's domain" { "🪄 Magic wand" }
-            }
+            (ews_url_field(&wand, &f.ews_url, None))
             (field_error(error, "ews_url"))
             label.check { input type="checkbox" name="autodiscover" value="true" checked[f.autodiscover.is_some()]; " Find the EWS URL with Autodiscover" }
             label.check { input type="checkbox" name="lab" value="true" checked[f.lab.is_some()]; " Lab organisation (allow plain http:// URLs)" }
@@ -441,4 +459,69 @@ pub async fn submit(
         );
     }
     Ok(Redirect::to(&format!("/orgs/{}/email-config", org.id())).into_response())
+}
+
+/// "Check Users Exchange Impersonated Access": keeps the form as a draft (so the check uses
+/// what was typed) and checks every user.
+pub async fn check(
+    State(state): State<AdminState>,
+    Path(org): Path<String>,
+    post: CsrfForm<EmailConfigForm>,
+) -> Result<Response, PanelError> {
+    let CsrfForm { user, form } = post;
+    let org = user.org(&state, &org).await?;
+    if let Err(page) = store_form(&state, &user, &org, &form, false).await? {
+        return Ok(page);
+    }
+    let back = format!("/orgs/{}/email-config", org.id());
+    Ok(begin(&state, &user, org.id(), CheckSelection::All, &back)
+        .await?
+        .into_response())
+}
+
+/// The magic wand (htmx): the EWS URL field with the proposed URL and where it came from.
+/// When a new service-account password was typed, the form is first kept as a draft (with
+/// Autodiscover on if no URL is given), so that Autodiscover logs on as that account.
+pub async fn magic_wand(
+    State(state): State<AdminState>,
+    Path(org): Path<String>,
+    post: CsrfForm<EmailConfigForm>,
+) -> Result<Markup, PanelError> {
+    let CsrfForm { user, form } = post;
+    let scope = user.org(&state, &org).await?;
+    let org = scope.id();
+    let wand = wand_url(&org);
+    let typed_credentials = form.access_type == "ExchangeImpersonation"
+        && !form.logon.trim().is_empty()
+        && !form.password.is_empty();
+    if typed_credentials && let Ok(mut req) = form.request() {
+        req.autodiscover |= req.ews_url.is_none();
+        if let Err(e) = save(&scope, req, false).await {
+            let text = format!("Autodiscover not tried: {}", e.message);
+            return Ok(ews_url_field(
+                &wand,
+                &form.ews_url,
+                Some(("field-error", &text)),
+            ));
+        }
+    }
+    match state
+        .engine()
+        .generate_ews_url(&user.principal(), org)
+        .await
+    {
+        Ok(g) => {
+            let source = match g.source {
+                EwsUrlSource::Autodiscover => "Autodiscover",
+                EwsUrlSource::Fallback => "the domain (Autodiscover found nothing)",
+            };
+            let note = format!("Proposed from {source}: {}", g.reason);
+            Ok(ews_url_field(&wand, &g.ews_url, Some(("muted", &note))))
+        }
+        Err(EwsUrlError::NoDomain) => {
+            let text = EwsUrlError::NoDomain.to_string();
+            Ok(ews_url_field(&wand, "", Some(("field-error", &text))))
+        }
+        Err(EwsUrlError::Store(e)) => Err(e.into()),
+    }
 }

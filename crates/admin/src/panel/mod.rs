@@ -60,7 +60,19 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
             "/orgs/{org}/email-config",
             get(email_config::show).post(email_config::submit),
         )
-        .route("/orgs/{org}/check-runs", get(check_runs::list))
+        .route("/orgs/{org}/email-config/check", post(email_config::check))
+        .route(
+            "/orgs/{org}/email-config/magic-wand",
+            post(email_config::magic_wand),
+        )
+        .route(
+            "/orgs/{org}/check-runs",
+            get(check_runs::list).post(check_runs::start),
+        )
+        .route(
+            "/orgs/{org}/check-runs/{run}/retry",
+            post(check_runs::retry),
+        )
         .route("/orgs/{org}/check-runs/{run}", get(check_runs::show))
         .route(
             "/orgs/{org}/check-runs/{run}/progress",

@@ -109,12 +109,32 @@ async fn panel_check_run_pages(db: &TestDb) {
     );
     let csv = r.text().await.unwrap();
     let lines: Vec<_> = csv.lines().collect();
-    assert_eq!(
-        lines[0],
-        "email,outcome,detail,remedy,duration_ms,checked_at"
-    );
+    assert_eq!(lines[0], "email,outcome,code,message,remedy,latency_ms");
     assert_eq!(lines.len(), 4);
-    assert!(lines[3].starts_with("frank@contoso.com,NoMailbox,NoMailbox for frank@contoso.com,\"Create the mailbox, \"\"then\"\" retry\",12,"), "{csv}");
+    assert_eq!(
+        lines[3],
+        "frank@contoso.com,NoMailbox,,NoMailbox for frank@contoso.com,\"Create the mailbox, \"\"then\"\" retry\",12",
+        "{csv}"
+    );
+    let r = b
+        .client
+        .get(server.url(&format!("{run}/results.csv?outcome=NoMailbox")))
+        .header(
+            "cookie",
+            b.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text().await.unwrap().lines().count(),
+        2,
+        "one outcome only"
+    );
 
     // A running run polls its progress fragment every second.
     let runs = contoso.check_runs();
