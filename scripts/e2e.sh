@@ -22,6 +22,7 @@ fi
 
 (cd tests/e2e && npm ci --no-audit --no-fund)
 cargo build --locked -p impersync
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/impersync"
 
 ARTIFACTS="$ROOT/target/e2e-artifacts"
 rm -rf "$ARTIFACTS"
@@ -46,7 +47,7 @@ wait_for() {
   cat "$1"; echo "e2e: the server did not start" >&2; exit 1
 }
 
-target/debug/impersync sim --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 \
+"$BIN" sim --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 \
   --tls-ca-out "$WORK/sim-ca.pem" > "$WORK/sim.log" 2>&1 &
 PIDS+=($!)
 wait_for "$WORK/sim.log" 'HTTPS:' "${PIDS[-1]}"
@@ -56,7 +57,7 @@ IMPERSYNC_ADMIN_PASSWORD="E2e-Operator-Pw-1" \
 IMPERSYNC_RESOLVE="contoso.test=127.0.0.1,autodiscover.contoso.test=127.0.0.1,mail.contoso.test=127.0.0.1" \
 IMPERSYNC_AUTODISCOVER_HTTPS_PORT="$SIM_HTTPS_PORT" \
 IMPERSYNC_CA_FILE="$WORK/sim-ca.pem" \
-  target/debug/impersync serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --insecure-cookies \
+  "$BIN" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --insecure-cookies \
   > "$WORK/serve.log" 2>&1 &
 PIDS+=($!)
 wait_for "$WORK/serve.log" 'admin panel on http://' "${PIDS[-1]}"

@@ -27,14 +27,14 @@ const browser = await chromium.launch({
 const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 page.setDefaultTimeout(20_000);
 const errors = [];
-page.on('pageerror', (e) => errors.push(String(e)));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+page.on('pageerror', (e) => errors.push(`step ${step}: ${e}`));
+page.on('console', (m) => { if (m.type() === 'error') errors.push(`step ${step}: ${m.text()} at ${m.location().url}:${m.location().lineNumber}`); });
 
 let step = 0;
 async function done(name) {
   step += 1;
   const file = `${artifacts}/${String(step).padStart(2, '0')}-${name}.png`;
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: true, caret: 'initial' });
   console.log(`ok ${step} - ${name} (${file})`);
 }
 

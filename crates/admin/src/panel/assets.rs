@@ -1,7 +1,7 @@
 //! The panel's static files, built into the binary: htmx (BSD0 licence in
 //! `assets/htmx.LICENSE`) and the stylesheet.
 
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
 /// htmx 2, minified, as published on npm (`htmx.org`).
@@ -33,4 +33,9 @@ pub async fn css() -> impl IntoResponse {
         ],
         CSS,
     )
+}
+
+/// `GET /favicon.ico`: none (204), so that browsers stop asking.
+pub async fn favicon() -> StatusCode {
+    StatusCode::NO_CONTENT
 }

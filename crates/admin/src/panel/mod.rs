@@ -35,6 +35,7 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
         .route("/", get(home))
         .route("/static/htmx.min.js", get(assets::htmx))
         .route("/static/panel.css", get(assets::css))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/orgs", get(orgs::list).post(orgs::create))
