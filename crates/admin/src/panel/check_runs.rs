@@ -35,16 +35,10 @@ fn run_url(org: impl std::fmt::Display, run: CheckRunId) -> String {
 
 /// The progress bar; while the run is running it asks for itself again every second.
 fn progress(org: impl std::fmt::Display, run: &CheckRun) -> Markup {
-    let percent = if run.total == 0 {
-        if run.status == CheckRunStatus::Running {
-            0
-        } else {
-            100
-        }
-    } else {
-        run.checked * 100 / run.total
-    };
     let running = run.status == CheckRunStatus::Running;
+    let percent = (run.checked * 100)
+        .checked_div(run.total)
+        .unwrap_or(if running { 0 } else { 100 });
     let url = format!("{}/progress", run_url(&org, run.id));
     html! {
         div #progress .progress-box

@@ -252,7 +252,7 @@ fn ews_url_field(wand: &str, value: &str, note: Option<(&str, &str)>) -> Markup 
             div.with-button {
                 input #ews_url name="ews_url" value=(value) placeholder="https://mail.contoso.com/EWS/Exchange.asmx";
                 button #magic-wand type="button" hx-post=(wand) hx-include="#email-config" hx-target="#ews-url-field" hx-swap="outerHTML"
-                    title="Propose the EWS URL from the organisation's domain (Autodiscover, else mail.<domain>)" { "🪄 Magic wand" }
+                    title="Propose the EWS URL from the organisation's domain (Autodiscover, else mail.<domain>)" { "Magic wand" }
             }
             @if let Some((class, text)) = note { p class=(class) role="status" { (text) } }
         }

@@ -108,7 +108,7 @@ pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
     let body = format!(
         "## Bulk access check (`impersync bench check-access`)\n\n\
          Command: `cargo run --release -- bench check-access --users {users} --concurrency {conc} --peer-threads {threads}`  \n\
-         Machine: {cpus} CPUs ({model}), {mem:.1} GiB memory. Date: {date}.  \n\
+         {machine}  \n\
          One simulator process on loopback; each check is one impersonated GetFolder of the Inbox (Basic auth). \
          Impersync runs first, then the exchangelib peer (`bench/peers/exchangelib_peer.py check`) against the same simulator. \
          Impersync's report: one JSON row per user.\n\n\
@@ -119,10 +119,7 @@ pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
         users = args.users,
         conc = args.concurrency,
         threads = args.peer_threads,
-        cpus = machine.cpus,
-        model = machine.cpu_model,
-        mem = machine.memory_gib,
-        date = super::sim::today(),
+        machine = machine.line(),
         verdict = if ours >= 5000.0 { "met" } else { "NOT met" },
     );
     write_section(&args.write, "check-access", &body)

@@ -11,6 +11,17 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The report's line: `Machine: N CPUs (model), M GiB memory. Date: YYYY-MM-DD.`
+    pub fn line(&self) -> String {
+        format!(
+            "Machine: {} CPUs ({}), {:.1} GiB memory. Date: {}.",
+            self.cpus,
+            self.cpu_model,
+            self.memory_gib,
+            super::sim::today()
+        )
+    }
+
     /// Reads the facts from the OS.
     pub fn detect() -> Self {
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();

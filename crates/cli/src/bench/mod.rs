@@ -6,9 +6,11 @@ mod report;
 mod scenario;
 mod sim;
 mod sim_process;
+mod users_page;
 
 pub use check::{CheckBenchArgs, run as check_access};
 pub use sim::{SimBenchArgs, run as sim};
+pub use users_page::{UsersPageBenchArgs, run as users_page};
 
 /// Benchmarks.
 #[derive(Debug, clap::Subcommand)]
@@ -17,4 +19,6 @@ pub enum BenchCommand {
     Sim(SimBenchArgs),
     /// Bulk impersonated access checks over generated users, with the exchangelib peer.
     CheckAccess(CheckBenchArgs),
+    /// The admin panel's users tab over 10,000 users: p50/p95/max latency of real requests.
+    UsersPage(UsersPageBenchArgs),
 }

@@ -214,7 +214,7 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
     let body = format!(
         "## Simulator (`impersync bench sim`)\n\n\
          Command: `cargo run --release -- bench sim --users {users} --items {items} --connections {conns} --seconds {secs}`  \n\
-         Machine: {cpus} CPUs ({model}), {mem:.1} GiB memory. Date: {date}.  \n\
+         {machine}  \n\
          Server and load generator share the machine (one process, loopback HTTP/1.1, Basic auth, impersonation by PrimarySmtpAddress).\n\n\
          | measure | result | target |\n|---|---|---|\n\
          | impersonated GetFolder, {conns} concurrent connections | {gf:.0} requests/s | ≥ 10,000/s ({v1}) |\n\
@@ -225,10 +225,7 @@ pub async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
         items = args.items,
         conns = args.connections,
         secs = args.seconds,
-        cpus = machine.cpus,
-        model = machine.cpu_model,
-        mem = machine.memory_gib,
-        date = today(),
+        machine = machine.line(),
         gf = get_folder_rate,
         v1 = verdict(get_folder_rate >= 10_000.0),
         sw = sync_workers,
