@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::Params;
+use impersync_engine::m365::{M365Auth, M365Options};
 use impersync_store::{PasswordHash, Store, StoreError};
 
 use crate::auth::rate_limit::LoginLimiter;
@@ -28,6 +29,8 @@ pub struct AdminOptions {
     pub login_window: Duration,
     /// The largest user-import body, in bytes.
     pub import_body_limit: usize,
+    /// Microsoft 365 sign-ins and the access-token cache.
+    pub m365: M365Options,
 }
 
 impl Default for AdminOptions {
@@ -39,6 +42,7 @@ impl Default for AdminOptions {
             login_max_failures: 5,
             login_window: Duration::from_secs(60),
             import_body_limit: 5 * 1024 * 1024,
+            m365: M365Options::default(),
         }
     }
 }
@@ -55,6 +59,8 @@ pub(crate) struct Inner {
     pub(crate) options: AdminOptions,
     pub(crate) sessions: Sessions,
     pub(crate) limiter: LoginLimiter,
+    /// Microsoft 365 sign-ins and access tokens.
+    pub(crate) m365: M365Auth,
     /// A hash to verify against when the username is unknown, so timing tells nothing.
     pub(crate) dummy_hash: Option<PasswordHash>,
 }
@@ -67,6 +73,7 @@ impl AdminState {
             inner: Arc::new(Inner {
                 sessions: Sessions::new(options.session_ttl),
                 limiter: LoginLimiter::new(options.login_max_failures, options.login_window),
+                m365: M365Auth::new(store.clone(), options.m365.clone()),
                 store,
                 options,
                 dummy_hash,
@@ -77,6 +84,11 @@ impl AdminState {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Microsoft 365 sign-ins and the per-organisation access-token cache.
+    pub fn m365(&self) -> &M365Auth {
+        &self.inner.m365
     }
 
     /// The options.

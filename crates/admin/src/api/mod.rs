@@ -4,6 +4,8 @@ pub mod audit;
 mod csv;
 pub mod email_config;
 pub mod health;
+pub mod m365_oauth;
+pub mod oauth_callback;
 pub mod orgs;
 pub mod session;
 pub mod tokens;
