@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::Params;
-use impersync_engine::m365::{M365Auth, M365Options};
+use impersync_engine::m365::M365Auth;
+use impersync_engine::{Engine, Network};
 use impersync_store::{PasswordHash, Store, StoreError};
 
 use crate::auth::rate_limit::LoginLimiter;
@@ -29,8 +30,8 @@ pub struct AdminOptions {
     pub login_window: Duration,
     /// The largest user-import body, in bytes.
     pub import_body_limit: usize,
-    /// Microsoft 365 sign-ins and the access-token cache.
-    pub m365: M365Options,
+    /// How the engine reaches Exchange (name overrides, extra CAs, Autodiscover ports).
+    pub network: Network,
 }
 
 impl Default for AdminOptions {
@@ -42,7 +43,7 @@ impl Default for AdminOptions {
             login_max_failures: 5,
             login_window: Duration::from_secs(60),
             import_body_limit: 5 * 1024 * 1024,
-            m365: M365Options::default(),
+            network: Network::default(),
         }
     }
 }
@@ -56,25 +57,31 @@ pub struct AdminState {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) store: Store,
+    pub(crate) engine: Engine,
     pub(crate) options: AdminOptions,
     pub(crate) sessions: Sessions,
     pub(crate) limiter: LoginLimiter,
-    /// Microsoft 365 sign-ins and access tokens.
-    pub(crate) m365: M365Auth,
     /// A hash to verify against when the username is unknown, so timing tells nothing.
     pub(crate) dummy_hash: Option<PasswordHash>,
 }
 
 impl AdminState {
-    /// The state for a store and options.
+    /// The state for a store and options, with an engine over the same store.
     pub fn new(store: Store, options: AdminOptions) -> Self {
+        let engine = Engine::new(store.clone(), options.network.clone());
+        Self::with_engine(engine, options)
+    }
+
+    /// The state around an engine (which holds the store).
+    pub fn with_engine(engine: Engine, options: AdminOptions) -> Self {
+        let store = engine.store().clone();
         let dummy_hash = password::hash(&random_token(), &options.argon2_params).ok();
         Self {
             inner: Arc::new(Inner {
                 sessions: Sessions::new(options.session_ttl),
                 limiter: LoginLimiter::new(options.login_max_failures, options.login_window),
-                m365: M365Auth::new(store.clone(), options.m365.clone()),
                 store,
+                engine,
                 options,
                 dummy_hash,
             }),
@@ -86,9 +93,14 @@ impl AdminState {
         &self.inner.store
     }
 
+    /// The engine (check runs, the magic wand, Microsoft 365 tokens).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
     /// Microsoft 365 sign-ins and the per-organisation access-token cache.
     pub fn m365(&self) -> &M365Auth {
-        &self.inner.m365
+        self.inner.engine.m365()
     }
 
     /// The options.

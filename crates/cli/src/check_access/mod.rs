@@ -5,16 +5,15 @@ mod password;
 mod render;
 
 use anyhow::{Context, bail};
+use impersync_engine::Network;
 use impersync_engine::access_check::{CheckOptions, EwsSource, check_access};
-use impersync_exchange::autodiscover::{AutodiscoverOptions, NoSrv, SrvRecord, SrvResolver};
+use impersync_exchange::autodiscover::{NoSrv, SrvRecord, SrvResolver, StaticSrv};
 use impersync_exchange::oauth::{ClientCredentials, client_credentials_token};
 use impersync_exchange::transport::TransportConfig;
 use impersync_exchange::{
-    AccountName, Credentials, GovernorConfig, GuardedResolver, GuardedUrl, IdType, Impersonate,
-    Secret, TlsPolicy, UrlPolicy,
+    AccountName, Credentials, GovernorConfig, GuardedUrl, IdType, Impersonate, Secret, TlsPolicy,
+    UrlPolicy,
 };
-use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -134,7 +133,8 @@ pub struct CheckAccessArgs {
 /// Runs the command; returns the process exit code.
 pub async fn run(args: CheckAccessArgs) -> anyhow::Result<i32> {
     impersync_exchange::install_default_provider();
-    let transport = transport(&args)?;
+    let network = network(&args)?;
+    let transport = network.transport(args.tls.clone());
     let credentials = credentials(&args, &transport).await?;
     let url_policy = UrlPolicy {
         allow_insecure_http: args.allow_insecure_http,
@@ -143,7 +143,7 @@ pub async fn run(args: CheckAccessArgs) -> anyhow::Result<i32> {
         return bulk::run(&args, credentials, transport, url_policy).await;
     }
     let target = args.target.clone().context("--target is required")?;
-    let source = source(&args, &target, &transport, url_policy)?;
+    let source = source(&args, &target, &network, url_policy)?;
     let impersonated = args.impersonate.clone().unwrap_or_else(|| target.clone());
     let folders = if args.all_folders {
         SYNCED_FOLDERS.iter().map(|f| f.to_string()).collect()
@@ -187,36 +187,30 @@ fn governor(args: &CheckAccessArgs) -> GovernorConfig {
     }
 }
 
-fn transport(args: &CheckAccessArgs) -> anyhow::Result<TransportConfig> {
-    let mut overrides: HashMap<String, Vec<IpAddr>> = HashMap::new();
+/// The network the command reaches Exchange through: `--resolve`, `--ca-file`, the
+/// Autodiscover ports and `--srv-record`.
+fn network(args: &CheckAccessArgs) -> anyhow::Result<Network> {
+    let mut network = Network {
+        autodiscover_https_port: args.autodiscover_https_port,
+        autodiscover_http_port: args.autodiscover_http_port,
+        ..Network::default()
+    };
     for entry in &args.resolve {
-        let (host, ip) = entry
-            .split_once('=')
-            .with_context(|| format!("--resolve {entry}: write it as HOST=IP"))?;
-        let ip: IpAddr = ip
-            .parse()
-            .with_context(|| format!("--resolve {entry}: `{ip}` is not an IP address"))?;
-        overrides.entry(host.to_string()).or_default().push(ip);
+        network
+            .add_override(entry)
+            .with_context(|| format!("--resolve {entry}"))?;
     }
-    let mut extra_roots = Vec::new();
     if let Some(path) = &args.ca_file {
         let pem = std::fs::read(path)
             .with_context(|| format!("cannot read the CA file {}", path.display()))?;
-        for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&pem) {
-            extra_roots.push(
-                cert.with_context(|| format!("{} is not a PEM certificate file", path.display()))?,
-            );
-        }
-        if extra_roots.is_empty() {
-            bail!("{} holds no PEM certificate", path.display());
-        }
+        network
+            .add_ca_pem(&pem)
+            .with_context(|| format!("the CA file {}", path.display()))?;
     }
-    Ok(TransportConfig {
-        tls: args.tls.clone(),
-        extra_roots,
-        resolver: GuardedResolver::with_overrides(overrides),
-        ..TransportConfig::default()
-    })
+    if let Some(record) = &args.srv_record {
+        network.srv = fixed_srv(record)?;
+    }
+    Ok(network)
 }
 
 async fn credentials(
@@ -269,7 +263,7 @@ async fn credentials(
 fn source(
     args: &CheckAccessArgs,
     target: &str,
-    transport: &TransportConfig,
+    network: &Network,
     policy: UrlPolicy,
 ) -> anyhow::Result<EwsSource> {
     if let Some(url) = &args.ews_url {
@@ -278,15 +272,9 @@ fn source(
     if !args.autodiscover {
         bail!("give the EWS URL with --ews-url, or ask for --autodiscover");
     }
-    let mut options = AutodiscoverOptions::new(target);
-    options.https_port = args.autodiscover_https_port;
-    options.http_port = args.autodiscover_http_port;
-    options.resolver = transport.resolver.clone();
-    options.url_policy = policy;
-    if let Some(record) = &args.srv_record {
-        options.srv = fixed_srv(record)?;
-    }
-    Ok(EwsSource::Autodiscover(options))
+    Ok(EwsSource::Autodiscover(
+        network.autodiscover(target, policy),
+    ))
 }
 
 fn fixed_srv(record: &str) -> anyhow::Result<Arc<dyn SrvResolver>> {
@@ -299,22 +287,8 @@ fn fixed_srv(record: &str) -> anyhow::Result<Arc<dyn SrvResolver>> {
     let port: u16 = port
         .parse()
         .context("--srv-record: the port is not a number")?;
-    Ok(Arc::new(FixedSrv(SrvRecord {
+    Ok(Arc::new(StaticSrv(vec![SrvRecord {
         target: target.to_string(),
         port,
-    })))
-}
-
-/// An SRV answer given on the command line.
-struct FixedSrv(SrvRecord);
-
-impl SrvResolver for FixedSrv {
-    fn lookup<'a>(
-        &'a self,
-        _name: &'a str,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Vec<SrvRecord>, String>> + Send + 'a>,
-    > {
-        Box::pin(async move { Ok(vec![self.0.clone()]) })
-    }
+    }])))
 }

@@ -10,6 +10,7 @@ mod tokens;
 use std::sync::Arc;
 use std::time::Duration;
 
+use impersync_exchange::TlsPolicy;
 use impersync_exchange::transport::TransportConfig;
 use impersync_store::Store;
 
@@ -25,8 +26,6 @@ pub struct M365Options {
     pub sign_in_lifetime: Duration,
     /// Refresh an access token when less than this remains.
     pub refresh_margin: Duration,
-    /// The transport for the authority's endpoints (its TLS policy is always `verify`).
-    pub transport: TransportConfig,
 }
 
 impl Default for M365Options {
@@ -34,7 +33,6 @@ impl Default for M365Options {
         Self {
             sign_in_lifetime: SIGN_IN_LIFETIME,
             refresh_margin: REFRESH_MARGIN,
-            transport: TransportConfig::default(),
         }
     }
 }
@@ -49,10 +47,15 @@ pub struct M365Auth {
 }
 
 impl M365Auth {
-    /// Both halves over `store`.
-    pub fn new(store: Store, options: M365Options) -> Self {
-        let tokens = Arc::new(M365Tokens::new(store.clone(), &options));
-        let sign_ins = Arc::new(SignIns::new(store, Arc::clone(&tokens), &options));
+    /// Both halves over `store`, reaching the authority through `transport` (whose TLS
+    /// policy is replaced by `verify`: the authority is never pinned or untrusted).
+    pub fn new(store: Store, transport: TransportConfig, options: &M365Options) -> Self {
+        let transport = TransportConfig {
+            tls: TlsPolicy::Verify,
+            ..transport
+        };
+        let tokens = Arc::new(M365Tokens::new(store.clone(), transport.clone(), options));
+        let sign_ins = Arc::new(SignIns::new(store, Arc::clone(&tokens), transport, options));
         Self { tokens, sign_ins }
     }
 }

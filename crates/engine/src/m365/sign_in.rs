@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use impersync_exchange::Secret;
 use impersync_exchange::oauth::{OAuthApp, Pkce, random_state};
 use impersync_exchange::transport::TransportConfig;
-use impersync_exchange::{Secret, TlsPolicy};
 use impersync_store::{AdminId, OrgId, OrgStore, SecretString, Store, StoreError};
 
 use super::M365Options;
@@ -59,15 +59,18 @@ pub struct SignIns {
 }
 
 impl SignIns {
-    /// Sign-ins storing their refresh tokens in `store` and their first access token in `tokens`.
-    pub fn new(store: Store, tokens: Arc<M365Tokens>, options: &M365Options) -> Self {
+    /// Sign-ins storing their refresh tokens in `store` and their first access token in
+    /// `tokens`, reaching the authority through `transport`.
+    pub fn new(
+        store: Store,
+        tokens: Arc<M365Tokens>,
+        transport: TransportConfig,
+        options: &M365Options,
+    ) -> Self {
         Self {
             store,
             tokens,
-            transport: TransportConfig {
-                tls: TlsPolicy::Verify,
-                ..options.transport.clone()
-            },
+            transport,
             lifetime: options.sign_in_lifetime,
             pending: Mutex::new(HashMap::new()),
         }

@@ -72,11 +72,11 @@ pub struct M365Tokens {
 }
 
 impl M365Tokens {
-    /// A cache reading configurations from `store`.
-    pub fn new(store: Store, options: &M365Options) -> Self {
+    /// A cache reading configurations from `store`, reaching the authority through `transport`.
+    pub fn new(store: Store, transport: TransportConfig, options: &M365Options) -> Self {
         Self {
             store,
-            transport: options.transport.clone(),
+            transport,
             margin: options.refresh_margin,
             orgs: Mutex::new(HashMap::new()),
         }
@@ -132,7 +132,7 @@ impl M365Tokens {
         };
         let stored = refresh_token.clone().ok_or(M365Error::NotSignedIn)?;
         let grant = app
-            .refresh(&Secret::new(stored.expose()), &self.authority_transport())
+            .refresh(&Secret::new(stored.expose()), &self.transport)
             .await?;
         if let Some(rotated) = &grant.refresh_token
             && rotated.expose() != stored.expose()
@@ -143,14 +143,6 @@ impl M365Tokens {
             }
         }
         Ok(grant)
-    }
-
-    /// The transport for the authority: always verified TLS.
-    fn authority_transport(&self) -> TransportConfig {
-        TransportConfig {
-            tls: impersync_exchange::TlsPolicy::Verify,
-            ..self.transport.clone()
-        }
     }
 
     /// Caches the access token of `grant` and returns it.

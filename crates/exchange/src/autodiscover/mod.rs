@@ -5,7 +5,7 @@ mod candidates;
 mod srv;
 
 pub use attempt::{Attempt, Discovery};
-pub use srv::{NoSrv, SrvRecord, SrvResolver, SystemSrvResolver};
+pub use srv::{NoSrv, SrvRecord, SrvResolver, StaticSrv, SystemSrvResolver};
 
 use crate::transport::Transport;
 use crate::url_guard::{GuardedResolver, UrlPolicy};

@@ -64,6 +64,25 @@ impl SrvResolver for SystemSrvResolver {
     }
 }
 
+/// A resolver that answers every lookup with the same records (for labs without DNS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticSrv(pub Vec<SrvRecord>);
+
+impl SrvResolver for StaticSrv {
+    fn lookup<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<SrvRecord>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            if self.0.is_empty() {
+                Err(format!("no SRV record for {name}"))
+            } else {
+                Ok(self.0.clone())
+            }
+        })
+    }
+}
+
 /// A resolver that has no SRV records (for labs without DNS).
 #[derive(Debug, Clone, Copy)]
 pub struct NoSrv;

@@ -1,0 +1,76 @@
+//! The engine handle: the store, how to reach Exchange, the background jobs it runs, and
+//! the Microsoft 365 token cache.
+
+use crate::check_run::{CheckRunSettings, Jobs};
+use crate::m365::{M365Auth, M365Options};
+use crate::network::Network;
+use impersync_exchange::TlsPolicy;
+use impersync_store::Store;
+use std::sync::Arc;
+
+/// The engine: what the admin API and the CLI ask to check, discover and sync.
+/// Cheap to clone; clones share the store, the network and the running jobs.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) network: Network,
+    pub(crate) settings: CheckRunSettings,
+    pub(crate) jobs: Jobs,
+    pub(crate) m365: M365Auth,
+}
+
+impl Engine {
+    /// An engine over a store, reaching Exchange through `network`, with default settings.
+    pub fn new(store: Store, network: Network) -> Self {
+        Self::with_settings(store, network, CheckRunSettings::default())
+    }
+
+    /// An engine with these check-run settings.
+    pub fn with_settings(store: Store, network: Network, settings: CheckRunSettings) -> Self {
+        Self::with_options(store, network, settings, &M365Options::default())
+    }
+
+    /// An engine with these check-run and Microsoft 365 settings.
+    pub fn with_options(
+        store: Store,
+        network: Network,
+        settings: CheckRunSettings,
+        m365: &M365Options,
+    ) -> Self {
+        let m365 = M365Auth::new(store.clone(), network.transport(TlsPolicy::Verify), m365);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                network,
+                settings,
+                jobs: Jobs::default(),
+                m365,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// How this deployment reaches Exchange.
+    pub fn network(&self) -> &Network {
+        &self.inner.network
+    }
+
+    /// Microsoft 365 sign-ins and the per-organisation access-token cache.
+    pub fn m365(&self) -> &M365Auth {
+        &self.inner.m365
+    }
+
+    /// The check-run settings.
+    pub fn settings(&self) -> &CheckRunSettings {
+        &self.inner.settings
+    }
+}
