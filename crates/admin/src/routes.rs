@@ -43,6 +43,15 @@ pub fn router(state: AdminState) -> Router {
             get(api::email_config::get).put(api::email_config::put),
         )
         .route(
+            "/api/orgs/{org}/email-config/oauth:start",
+            post(api::m365_oauth::start),
+        )
+        .route(
+            "/api/orgs/{org}/email-config/oauth",
+            get(api::m365_oauth::status),
+        )
+        .route("/oauth/callback", get(api::oauth_callback::callback))
+        .route(
             "/api/orgs/{org}/users:import",
             post(api::users::import).layer(DefaultBodyLimit::max(import_limit)),
         )

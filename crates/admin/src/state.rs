@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::Params;
+use impersync_engine::m365::M365Auth;
 use impersync_engine::{Engine, Network};
 use impersync_store::{PasswordHash, Store, StoreError};
 
@@ -92,9 +93,14 @@ impl AdminState {
         &self.inner.store
     }
 
-    /// The engine (check runs, the magic wand).
+    /// The engine (check runs, the magic wand, Microsoft 365 tokens).
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Microsoft 365 sign-ins and the per-organisation access-token cache.
+    pub fn m365(&self) -> &M365Auth {
+        self.inner.engine.m365()
     }
 
     /// The options.

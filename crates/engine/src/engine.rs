@@ -1,7 +1,10 @@
-//! The engine handle: the store, how to reach Exchange, and the background jobs it runs.
+//! The engine handle: the store, how to reach Exchange, the background jobs it runs, and
+//! the Microsoft 365 token cache.
 
 use crate::check_run::{CheckRunSettings, Jobs};
+use crate::m365::{M365Auth, M365Options};
 use crate::network::Network;
+use impersync_exchange::TlsPolicy;
 use impersync_store::Store;
 use std::sync::Arc;
 
@@ -18,6 +21,7 @@ pub(crate) struct Inner {
     pub(crate) network: Network,
     pub(crate) settings: CheckRunSettings,
     pub(crate) jobs: Jobs,
+    pub(crate) m365: M365Auth,
 }
 
 impl Engine {
@@ -28,12 +32,24 @@ impl Engine {
 
     /// An engine with these check-run settings.
     pub fn with_settings(store: Store, network: Network, settings: CheckRunSettings) -> Self {
+        Self::with_options(store, network, settings, &M365Options::default())
+    }
+
+    /// An engine with these check-run and Microsoft 365 settings.
+    pub fn with_options(
+        store: Store,
+        network: Network,
+        settings: CheckRunSettings,
+        m365: &M365Options,
+    ) -> Self {
+        let m365 = M365Auth::new(store.clone(), network.transport(TlsPolicy::Verify), m365);
         Self {
             inner: Arc::new(Inner {
                 store,
                 network,
                 settings,
                 jobs: Jobs::default(),
+                m365,
             }),
         }
     }
@@ -46,6 +62,11 @@ impl Engine {
     /// How this deployment reaches Exchange.
     pub fn network(&self) -> &Network {
         &self.inner.network
+    }
+
+    /// Microsoft 365 sign-ins and the per-organisation access-token cache.
+    pub fn m365(&self) -> &M365Auth {
+        &self.inner.m365
     }
 
     /// The check-run settings.

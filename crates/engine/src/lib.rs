@@ -1,11 +1,13 @@
 //! Impersync's engine: the access checks that prove a service account can reach each
 //! mailbox (one at a time with every step shown, or for many users at once), check runs
-//! as background jobs, and the "magic wand" that finds an organisation's EWS URL.
+//! as background jobs, the "magic wand" that finds an organisation's EWS URL, and the
+//! Microsoft 365 OAuth sign-in and access-token cache of each organisation's service account.
 
 pub mod access_check;
 pub mod check_run;
 mod engine;
 pub mod ews_url;
+pub mod m365;
 pub mod network;
 pub mod org_client;
 

@@ -294,7 +294,7 @@ fn validate(input: &EmailSettingsInput) -> Result<EmailSettingsInput, StoreError
             signed_in_account,
         } => {
             let authority = trimmed("the authority", &authority, true)?;
-            check_url("the authority", &authority, false)?;
+            check_url("the authority", &authority, s.lab)?;
             let redirect_url = trimmed("the redirect URL", &redirect_url, true)?;
             check_url("the redirect URL", &redirect_url, true)?;
             AccessType::M365OAuthImpersonation {
@@ -517,11 +517,55 @@ impl<'a> EmailConfigs<'a> {
             self.scope.principal,
             "email_config.signed_in",
             Some(self.scope.org),
-            serde_json::json!({"signed_in_account": signed_in_account.trim(), "refresh_token": "set"}),
+            serde_json::json!({
+                "event": "Microsoft 365 sign-in",
+                "signed_in_account": signed_in_account.trim(),
+                "refresh_token": "set",
+            }),
         )
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Replaces the stored refresh token `previous` with its rotated successor `next`, unless
+    /// it changed meanwhile (a new sign-in wins over a refresh that started before it).
+    /// Returns whether it was replaced. Not audited: rotation is routine.
+    pub async fn rotate_refresh_token(
+        &self,
+        previous: &SecretString,
+        next: &SecretString,
+    ) -> Result<bool, StoreError> {
+        let secret_box = self.scope.store.secret_box();
+        let ctx = self.ctx("refresh_token");
+        let mut tx = self.scope.store.db().begin_write().await?;
+        let row = sqlx::query(
+            "SELECT refresh_token_enc FROM email_configs \
+             WHERE org_id = $1 AND access_type = 'M365OAuthImpersonation'",
+        )
+        .bind(self.scope.org.get())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let sealed = match row {
+            Some(row) => row.try_get::<Option<String>, _>("refresh_token_enc")?,
+            None => None,
+        };
+        let Some(sealed) = sealed else {
+            return Ok(false);
+        };
+        let current = secret_box
+            .open(&sealed, &ctx)
+            .map_err(|e| secret_error(self.scope.org, "refresh_token", e))?;
+        if current.expose() != previous.expose() {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE email_configs SET refresh_token_enc = $1 WHERE org_id = $2")
+            .bind(secret_box.seal(next.expose(), &ctx))
+            .bind(self.scope.org.get())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Deletes the configuration.

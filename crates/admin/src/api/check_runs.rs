@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use impersync_engine::access_check::{CSV_HEADER, csv_line};
 use impersync_engine::check_run::{CheckRunError, CheckSelection};
+use impersync_engine::m365::M365Error;
 use impersync_exchange::ALL_CLASSES;
 use impersync_store::{
     AdminId, CheckResult, CheckRun, CheckRunId, CheckRunStatus, OrgStore, Page, PageRequest,
@@ -136,7 +137,8 @@ pub(crate) fn start_error(e: CheckRunError) -> ApiError {
         CheckRunError::AlreadyRunning(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
         CheckRunError::UnknownUsers(_) => ApiError::invalid("emails", e.to_string()),
         CheckRunError::NoUsers(_) => ApiError::invalid("emails", e.to_string()),
-        CheckRunError::Configuration(_) | CheckRunError::Secret(_) => {
+        CheckRunError::M365(M365Error::Store(store)) => store.into(),
+        CheckRunError::Configuration(_) | CheckRunError::Secret(_) | CheckRunError::M365(_) => {
             ApiError::new(StatusCode::CONFLICT, e.to_string()).with_field("email_config")
         }
         CheckRunError::Store(store) => store.into(),

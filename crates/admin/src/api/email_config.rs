@@ -155,7 +155,7 @@ fn settings(
             let client_id = required(req.client_id, "client_id", &mut missing);
             let redirect_url = required(req.redirect_url, "redirect_url", &mut missing);
             if !authority.is_empty() {
-                guard("authority", &authority, false)?;
+                guard("authority", &authority, req.lab)?;
             }
             let refresh_token = secret(req.refresh_token);
             // The stored account stays only with the stored refresh token it signed in for.

@@ -7,6 +7,8 @@ mod csv;
 pub mod email_config;
 pub mod ews_url;
 pub mod health;
+pub mod m365_oauth;
+pub mod oauth_callback;
 pub mod orgs;
 pub mod session;
 pub mod tokens;

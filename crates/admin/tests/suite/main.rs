@@ -2,9 +2,13 @@
 //! SQLite and on PostgreSQL (when `IMPERSYNC_TEST_POSTGRES_URL` names a test server; the
 //! test command starts one).
 
+mod activation;
 mod api;
+mod check_runs;
 mod common;
 mod email_config;
+mod ews_url;
 mod panel;
 mod panel_check_runs;
 mod panel_email_config;
+mod sim;

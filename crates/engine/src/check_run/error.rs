@@ -1,5 +1,6 @@
 //! Why a check run could not be started.
 
+use crate::m365::M365Error;
 use crate::org_client::OrgClientError;
 use impersync_store::{CheckRunId, StoreError};
 
@@ -9,6 +10,9 @@ pub enum CheckRunError {
     /// The email configuration is missing or unusable.
     #[error(transparent)]
     Configuration(#[from] OrgClientError),
+    /// The Microsoft 365 service account has no usable access token (e.g. it must sign in again).
+    #[error(transparent)]
+    M365(#[from] M365Error),
     /// A stored secret cannot be decrypted.
     #[error("{0}; save the email configuration's secrets again")]
     Secret(String),

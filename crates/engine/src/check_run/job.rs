@@ -77,7 +77,7 @@ async fn check_all(
     });
     let stored = async {
         let mut batch: Vec<NewCheckResult> = Vec::with_capacity(settings.flush_batch);
-        let mut tick = tokio::time::interval(settings.flush_interval);
+        let mut tick = tokio::time::interval(settings.flush_interval.min(settings.stale_after / 4));
         let mut last_write = Instant::now();
         loop {
             tokio::select! {

@@ -16,12 +16,12 @@ pub(crate) use jobs::Jobs;
 use crate::engine::Engine;
 use crate::org_client::{ClientPlan, OrgClientError};
 use impersync_exchange::Secret;
-use impersync_store::{CheckRun, CheckRunId, OrgId, Principal, StoreError};
+use impersync_store::{AccessType, CheckRun, CheckRunId, OrgId, Principal, StoreError};
 
 impl Engine {
     /// Starts a check run of the selected users as a background job and returns it (status
     /// running). `bearer` is the Microsoft 365 service account's access token, for
-    /// `M365OAuthImpersonation`. Refused, before anything is written, when the configuration
+    /// `M365OAuthImpersonation`; without one it comes from the engine's token cache. Refused, before anything is written, when the configuration
     /// is missing or unusable, the selection is empty or names unknown users, or another run
     /// of the organisation is running.
     pub async fn start_check_run(
@@ -39,6 +39,12 @@ impl Engine {
             .map_err(CheckRunError::from_store)?
             .ok_or(OrgClientError::NoConfiguration)?;
         let targets = selection.resolve(scope.users().check_targets().await?)?;
+        let bearer = match (bearer, &settings.access) {
+            (None, AccessType::M365OAuthImpersonation { .. }) => {
+                Some(self.m365().tokens.access_token(org).await?)
+            }
+            (bearer, _) => bearer,
+        };
         let plan = ClientPlan::new(&settings, bearer, targets.first().map(|t| t.email.as_str()))?;
         let stale_after = self.settings().stale_after.as_millis();
         scope

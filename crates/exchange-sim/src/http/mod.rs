@@ -47,6 +47,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         )
         .nest("/_sim", control::router())
         .nest_service("/oauth2", sim.oauth.router())
+        .nest_service("/{tenant}/oauth2/v2.0", sim.oauth.router())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(sim)
 }

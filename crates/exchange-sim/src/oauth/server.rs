@@ -20,6 +20,7 @@ pub struct OAuthServer {
     tokens: Mutex<TokenStore>,
     access_token_lifetime: Duration,
     check: PasswordCheck,
+    id_token_key: [u8; 32],
 }
 
 impl OAuthServer {
@@ -35,6 +36,7 @@ impl OAuthServer {
             tokens: Mutex::new(TokenStore::default()),
             access_token_lifetime,
             check,
+            id_token_key: rand::random(),
         })
     }
 
@@ -75,6 +77,11 @@ impl OAuthServer {
     /// How long a new access token lasts.
     pub(crate) fn access_token_lifetime(&self) -> Duration {
         self.access_token_lifetime
+    }
+
+    /// The key ID tokens are signed with.
+    pub(crate) fn id_token_key(&self) -> &[u8; 32] {
+        &self.id_token_key
     }
 
     /// The UPN of the user `username` if `password` is theirs.

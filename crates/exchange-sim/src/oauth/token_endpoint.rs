@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clients::OAuthClient;
 use super::error::TokenError;
+use super::id_token;
 use super::params::given;
 use super::pkce;
 use super::responses::no_store;
@@ -42,6 +43,8 @@ struct TokenResponse {
     refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 impl TokenResponse {
@@ -53,7 +56,17 @@ impl TokenResponse {
             expires_in: lifetime.as_secs(),
             refresh_token: issued.refresh_token,
             scope,
+            id_token: None,
         }
+    }
+
+    /// Adds an ID token for `subject` if its granted scope has `openid`.
+    fn with_id_token(mut self, server: &OAuthServer, subject: &Subject) -> Self {
+        if id_token::requested(subject.scope.as_deref()) {
+            let lifetime = server.access_token_lifetime();
+            self.id_token = Some(id_token::issue(server.id_token_key(), subject, lifetime));
+        }
+        self
     }
 }
 
@@ -128,7 +141,10 @@ fn authorization_code(
     }
     let lifetime = server.access_token_lifetime();
     let issued = tokens.issue(now, &pending.subject, grant, lifetime, true);
-    Ok(TokenResponse::new(issued, lifetime, pending.subject.scope))
+    Ok(
+        TokenResponse::new(issued, lifetime, pending.subject.scope.clone())
+            .with_id_token(server, &pending.subject),
+    )
 }
 
 /// Rotates a refresh token: the presented one stops working and a new pair
@@ -162,7 +178,7 @@ fn refresh_token(
     tokens.retire_refresh(token);
     let lifetime = server.access_token_lifetime();
     let issued = tokens.issue(now, &subject, grant, lifetime, true);
-    Ok(TokenResponse::new(issued, lifetime, scope))
+    Ok(TokenResponse::new(issued, lifetime, scope).with_id_token(server, &subject))
 }
 
 /// Issues a token acting as the confidential client's service account.
