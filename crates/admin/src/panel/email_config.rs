@@ -4,9 +4,11 @@
 //! keeps the stored value.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use impersync_engine::check_run::CheckSelection;
 use impersync_engine::ews_url::{EwsUrlError, EwsUrlSource};
+use impersync_engine::m365::TokenStatus;
 use impersync_exchange::TlsPolicy;
 use impersync_store::{
     AccessType, CheckRunStatus, EmailConfig, OrgStore, PageRequest, SecretStatus,
@@ -70,6 +72,7 @@ struct Stored {
     signed_in_account: Option<String>,
     tls_warning: Option<&'static str>,
     saved: bool,
+    tokens: Option<TokenStatus>,
 }
 
 fn secret_option(value: String) -> Option<Option<String>> {
@@ -158,7 +161,7 @@ impl EmailConfigForm {
         } else {
             Some(poll.parse().map_err(|_| {
                 ApiError::new(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    StatusCode::UNPROCESSABLE_ENTITY,
                     "the poll interval must be a whole number of seconds",
                 )
                 .with_field("poll_interval_secs")
@@ -326,11 +329,18 @@ fn view(
                 label for="client_secret" { "Client secret" small.muted { " (" (secret_state(stored.client_secret)) ")" } }
                 input #client_secret type="password" name="client_secret" autocomplete="new-password";
                 (field_error(error, "client_secret"))
-                p.oauth-state {
-                    @match (&stored.signed_in_account, stored.refresh_token) {
-                        (Some(account), Some(SecretStatus::Set)) => { "Signed in as " strong { (account) } "; refresh token set." }
-                        (_, Some(SecretStatus::Set)) => { "Refresh token set." }
-                        _ => { "Not signed in yet." }
+                div.oauth-state {
+                    p {
+                        @match (&stored.signed_in_account, stored.refresh_token) {
+                            (Some(account), Some(SecretStatus::Set)) => { "Signed in as " strong { (account) } "; refresh token set." }
+                            (_, Some(SecretStatus::Set)) => { "Refresh token set." }
+                            _ => { "Not signed in yet." }
+                        }
+                    }
+                    @if let Some(t) = &stored.tokens {
+                        @if let Some(at) = t.access_token_expires_at { p.muted { "Access token valid until " (layout::time(at)) "." } }
+                        @if let Some(at) = t.last_refresh_at { p.muted { "Last token refresh " (layout::time(at)) "." } }
+                        @if let Some(e) = &t.last_error { p.flash.error role="alert" { "Last token refresh failed: " (e) } }
                     }
                 }
                 button #oauth-start type="submit" formaction={ "/orgs/" (org) "/email-config/oauth-start" } { "Sign in with Microsoft 365" }
@@ -378,7 +388,10 @@ async fn render(
 ) -> Result<Markup, PanelError> {
     let organisation = org.get().await?;
     let config = org.email_config().get().await?;
-    let (stored_form, stored) = EmailConfigForm::from_config(config.as_ref());
+    let (stored_form, mut stored) = EmailConfigForm::from_config(config.as_ref());
+    if stored.refresh_token.is_some() {
+        stored.tokens = Some(state.m365().tokens.status(org.id()));
+    }
     let (form, error) = match typed {
         Some((form, error)) => (form, Some(error)),
         None => (&stored_form, None),
@@ -523,5 +536,31 @@ pub async fn magic_wand(
             Ok(ews_url_field(&wand, "", Some(("field-error", &text))))
         }
         Err(EwsUrlError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// "Sign in with Microsoft 365": keeps the form as a draft (the sign-in reads the stored
+/// authority, tenant and client) and sends the browser to the authority's sign-in page;
+/// `/oauth/callback` brings it back to this tab.
+pub async fn oauth_start(
+    State(state): State<AdminState>,
+    Path(org): Path<String>,
+    post: CsrfForm<EmailConfigForm>,
+) -> Result<Response, PanelError> {
+    let CsrfForm { user, form } = post;
+    let org = user.org(&state, &org).await?;
+    if let Err(page) = store_form(&state, &user, &org, &form, false).await? {
+        return Ok(page);
+    }
+    match state.m365().sign_ins.start(&org).await {
+        Ok(started) => Ok(Redirect::to(&started.authorize_url).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status.is_server_error() && e.status != StatusCode::BAD_GATEWAY {
+                return Err(e.into());
+            }
+            let page = render(&state, &user, &org, Some((&form, &e))).await?;
+            Ok((e.status, page).into_response())
+        }
     }
 }

@@ -63,6 +63,10 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
         )
         .route("/orgs/{org}/email-config/check", post(email_config::check))
         .route(
+            "/orgs/{org}/email-config/oauth-start",
+            post(email_config::oauth_start),
+        )
+        .route(
             "/orgs/{org}/email-config/magic-wand",
             post(email_config::magic_wand),
         )

@@ -209,3 +209,51 @@ async fn panel_email_config_save_errors_and_secrets(db: &TestDb) {
     }
 }
 backend_test!(panel_email_config_save_errors_and_secrets);
+
+async fn panel_m365_sign_in_starts_from_the_form(db: &TestDb) {
+    let server = start(db).await;
+    let org = server.make_org("Contoso").await;
+    let contoso = server
+        .state
+        .store()
+        .org(&Principal::system("test"), org.parse().unwrap())
+        .await
+        .unwrap();
+    let mut b = operator(&server).await;
+    let tab = format!("/orgs/{org}/email-config");
+    b.get(&tab).await;
+    let m365 = [
+        ("access_type", "M365OAuthImpersonation"),
+        ("authority", "https://login.microsoftonline.com"),
+        ("tenant", "contoso.onmicrosoft.com"),
+        ("client_id", "00000000-0000-0000-0000-000000000001"),
+        ("redirect_url", "http://localhost/oauth/callback"),
+        ("client_secret", CLIENT_SECRET),
+        ("ews_url", "https://outlook.office365.com/EWS/Exchange.asmx"),
+        ("tls_mode", "verify"),
+        ("id_type", "PrimarySmtpAddress"),
+        ("folders", "inbox"),
+        ("poll_interval_secs", "600"),
+    ];
+    // A missing field is named and nothing starts.
+    let missing = with(&m365, &[("client_id", "")]);
+    let (status, location, page) = b.post(&format!("{tab}/oauth-start"), &missing).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(location.is_empty());
+    assert!(page.contains("Not saved: Client id"), "{page}");
+    assert!(contoso.email_config().get().await.unwrap().is_none());
+
+    let (status, location, _) = b.post(&format!("{tab}/oauth-start"), &m365).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        location.starts_with("https://login.microsoftonline.com/contoso.onmicrosoft.com/"),
+        "{location}"
+    );
+    assert!(location.contains("code_challenge=") && location.contains("state="));
+    assert!(!location.contains(CLIENT_SECRET));
+    let draft = contoso.email_config().get().await.unwrap().unwrap();
+    assert!(!draft.settings.saved, "kept as a draft until Save");
+    let (_, _, page) = b.get(&tab).await;
+    assert!(page.contains("Not signed in yet.") && !page.contains(CLIENT_SECRET));
+}
+backend_test!(panel_m365_sign_in_starts_from_the_form);
