@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 
 use crate::common::{TestDb, backend_test, start};
 use crate::panel::operator;
+use crate::sim;
 
 fn result(email: &str, outcome: &str, remedy: &str) -> NewCheckResult {
     NewCheckResult {
@@ -189,3 +190,69 @@ async fn panel_check_run_pages(db: &TestDb) {
     assert_eq!(r.headers()["hx-refresh"], "true");
 }
 backend_test!(panel_check_run_pages);
+
+/// The run id at the end of a run page's URL.
+fn run_of(location: &str) -> String {
+    location.rsplit('/').next().unwrap().to_string()
+}
+
+async fn panel_starts_and_retries_runs_against_the_simulator(db: &TestDb) {
+    let server = start(db).await;
+    let org = server.make_org("Contoso").await;
+    let mut b = operator(&server).await;
+    let runs = format!("/orgs/{org}/check-runs");
+    b.get(&runs).await;
+
+    // Without a configuration the check does not start, and says why.
+    let (status, location, _) = b.post(&runs, &[]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, runs.as_str())
+    );
+    let (_, _, page) = b.get(&runs).await;
+    assert!(page.contains("The check did not start:"), "{page}");
+    assert!(page.contains("No check runs yet."));
+
+    let sim = sim::start(&[]).await;
+    let api = server.operator().await;
+    sim::import(&server, &api, &org, &sim::demo_users()).await;
+    sim::configure(&server, &api, &org, &sim.ews_url(), sim::PASSWORD).await;
+
+    // A post without the token starts nothing.
+    let (status, _, _) = b.post_raw(&runs, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, _, page) = b.get(&runs).await;
+    assert!(page.contains("No check runs yet."));
+
+    let (status, location, _) = b.post(&runs, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let first = run_of(&location);
+    sim::wait_run(&server, &api, &org, &first).await;
+    let (_, _, page) = b.get(&location).await;
+    assert!(page.contains("6 of 6 checked"), "{page}");
+    assert!(page.contains("ImpersonationDenied (2)") && page.contains("NoMailbox (1)"));
+    assert!(page.contains("Retry failed"));
+
+    // Erin joins the scope; "Retry failed" checks only the three that failed.
+    sim.add_to_scope("erin@contoso.test");
+    let (status, location, _) = b.post(&format!("{location}/retry"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let second = run_of(&location);
+    assert_ne!(first, second);
+    sim::wait_run(&server, &api, &org, &second).await;
+    let (_, _, page) = b.get(&location).await;
+    assert!(page.contains("3 of 3 checked"), "{page}");
+    assert!(page.contains(&format!(
+        "Compared with run <a href=\"/orgs/{org}/check-runs/{first}\">"
+    )));
+    let changes = page
+        .split("Difference from the previous run")
+        .nth(1)
+        .unwrap();
+    assert!(changes.contains("erin@contoso.test"), "{changes}");
+    assert!(
+        !changes.contains("frank@contoso.test"),
+        "frank is still NoMailbox"
+    );
+}
+backend_test!(panel_starts_and_retries_runs_against_the_simulator);
