@@ -147,8 +147,13 @@ impl ClientPlan {
         })
     }
 
-    /// Finds the EWS URL (running Autodiscover if configured) and builds the client.
-    pub async fn connect(&self, network: &Network) -> Result<Arc<ExchangeClient>, OrgClientError> {
+    /// Finds the EWS URL (running Autodiscover if configured) and builds the client, which
+    /// sends at most `max_concurrency` requests at once (never more than the server allows).
+    pub async fn connect(
+        &self,
+        network: &Network,
+        max_concurrency: usize,
+    ) -> Result<Arc<ExchangeClient>, OrgClientError> {
         let transport = network.transport(self.tls.clone());
         let url = match &self.source {
             UrlSource::Given(url) => url.clone(),
@@ -168,6 +173,7 @@ impl ClientPlan {
         };
         let mut config = ExchangeConfig::new(url, self.credentials.clone());
         config.transport = transport;
+        config.governor.max_concurrency = max_concurrency.max(1);
         Ok(Arc::new(ExchangeClient::new(config)?))
     }
 }

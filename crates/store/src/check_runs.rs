@@ -81,6 +81,8 @@ pub struct CheckRun {
     pub failed: u64,
     /// A note, e.g. why it failed.
     pub note: Option<String>,
+    /// When its job last reported being alive (Unix milliseconds).
+    pub heartbeat_at: Option<i64>,
 }
 
 /// One user's result, to add to a run.
@@ -161,6 +163,7 @@ fn run_from_row(row: &AnyRow) -> Result<CheckRun, StoreError> {
         ok: u(row.try_get("ok")?),
         failed: u(row.try_get("failed")?),
         note: row.try_get("note")?,
+        heartbeat_at: row.try_get("heartbeat_at")?,
     })
 }
 
@@ -181,7 +184,7 @@ fn result_from_row(row: &AnyRow) -> Result<CheckResult, StoreError> {
 }
 
 const RUN_COLUMNS_BY_ID: &str = "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, \
-     failed, note FROM check_runs WHERE org_id = $1 AND id = $2";
+     failed, note, heartbeat_at FROM check_runs WHERE org_id = $1 AND id = $2";
 
 /// One organisation's check runs.
 #[derive(Debug, Clone, Copy)]
@@ -197,6 +200,12 @@ impl<'a> CheckRuns<'a> {
     /// Starts a run over `total` users. Fails with [`StoreError::CheckRunAlreadyRunning`]
     /// while another run of the organisation is running.
     pub async fn start(&self, total: u64) -> Result<CheckRun, StoreError> {
+        self.start_for(total, "unspecified").await
+    }
+
+    /// Starts a run over `total` users, recording in the audit log which users were
+    /// selected (e.g. `all`, `emails`, `failed_last_time`); as [`CheckRuns::start`].
+    pub async fn start_for(&self, total: u64, selection: &str) -> Result<CheckRun, StoreError> {
         let run = CheckRun {
             id: CheckRunId::generate(),
             org_id: self.scope.org,
@@ -209,6 +218,11 @@ impl<'a> CheckRuns<'a> {
             ok: 0,
             failed: 0,
             note: None,
+            heartbeat_at: None,
+        };
+        let run = CheckRun {
+            heartbeat_at: Some(run.started_at),
+            ..run
         };
         let mut tx = self.scope.store.db().begin_write().await?;
         let inserted = sqlx::query(
@@ -239,7 +253,7 @@ impl<'a> CheckRuns<'a> {
             self.scope.principal,
             "check_run.started",
             Some(self.scope.org),
-            serde_json::json!({"run_id": run.id, "total": total}),
+            serde_json::json!({"run_id": run.id, "total": total, "selection": selection}),
         )
         .await?;
         tx.commit().await?;
@@ -260,7 +274,7 @@ impl<'a> CheckRuns<'a> {
     /// The running run, if there is one.
     pub async fn running(&self) -> Result<Option<CheckRun>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note, heartbeat_at \
              FROM check_runs WHERE org_id = $1 AND status = 'running'",
         )
         .bind(self.scope.org.get())
@@ -278,7 +292,7 @@ impl<'a> CheckRuns<'a> {
             .await?
             .try_get("n")?;
         let rows = sqlx::query(
-            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note, heartbeat_at \
              FROM check_runs WHERE org_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3",
         )
         .bind(self.scope.org.get())
@@ -403,6 +417,10 @@ impl<'a> CheckRuns<'a> {
             return Ok(None);
         };
         let now = now_millis();
+        let last_sign = running.heartbeat_at.unwrap_or(running.started_at);
+        if last_sign >= now.saturating_sub(i(stale_after_ms)) {
+            return Ok(None);
+        }
         let mut tx = self.scope.store.db().begin_write().await?;
         let note = format!(
             "interrupted: the job stopped reporting progress (no heartbeat for {} s); start a new run",
@@ -545,7 +563,7 @@ impl<'a> CheckRuns<'a> {
     pub async fn previous(&self, id: CheckRunId) -> Result<Option<CheckRun>, StoreError> {
         let run = self.get(id).await?;
         let row = sqlx::query(
-            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note, heartbeat_at \
              FROM check_runs WHERE org_id = $1 AND id <> $2 AND status <> 'running' \
              AND (started_at < $3 OR (started_at = $3 AND id < $2)) \
              ORDER BY started_at DESC, id DESC LIMIT 1",

@@ -281,6 +281,10 @@ async fn run_results_csv_diff_and_failed_last_time(db: &TestDb) {
     )
     .await;
     assert!(audit.contains("check_run.started") && audit.contains("check_run.finished"));
+    assert!(
+        audit.contains("\"selection\":\"failed_last_time\""),
+        "{audit}"
+    );
     assert!(!audit.contains(sim::PASSWORD));
 }
 backend_test!(run_results_csv_diff_and_failed_last_time);
