@@ -116,10 +116,7 @@ pub async fn run(args: CheckRunBenchArgs) -> anyhow::Result<()> {
     impersync_exchange::install_default_provider();
     let dir = std::env::temp_dir().join(format!("impersync-bench-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let scenario_path = dir.join("scenario.toml");
-    std::fs::write(&scenario_path, bench_scenario::toml(args.users, 3))?;
-    let sim = SimProcess::start(&scenario_path)?;
-    eprintln!("simulator (pid {}) at {}", sim.pid(), sim.base_url);
+    let sim = SimProcess::start_generated(&dir, args.users)?;
 
     let store = Store::open(OpenOptions::new(dir.join("data")))
         .await
