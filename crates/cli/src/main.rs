@@ -2,7 +2,6 @@
 
 mod bench;
 mod check_access;
-mod network_args;
 mod serve_cmd;
 mod setup_script_cmd;
 mod sim_cmd;

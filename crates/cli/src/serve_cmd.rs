@@ -1,6 +1,5 @@
 //! `impersync serve`: the admin API on the store.
 
-use crate::network_args::NetworkArgs;
 use anyhow::Context;
 use impersync_admin::{AdminOptions, AdminState};
 use impersync_store::{OpenOptions, Store};
@@ -20,9 +19,6 @@ pub struct ServeArgs {
     /// Send session cookies without `Secure` (only when the panel is reached over plain HTTP on this machine).
     #[arg(long)]
     insecure_cookies: bool,
-    /// How the engine reaches Exchange (check runs, the magic wand).
-    #[command(flatten)]
-    network: NetworkArgs,
 }
 
 /// Serves until Ctrl-C.
@@ -32,7 +28,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("opening the Impersync database (IMPERSYNC_DATABASE_URL, or SQLite in the data directory)")?;
     let options = AdminOptions {
         secure_cookies: !args.insecure_cookies,
-        network: args.network.network()?,
         ..AdminOptions::default()
     };
     let state = AdminState::new(store, options);

@@ -4,10 +4,10 @@ mod bulk;
 mod password;
 mod render;
 
-use crate::network_args::NetworkArgs;
 use anyhow::{Context, bail};
 use impersync_engine::Network;
 use impersync_engine::access_check::{CheckOptions, EwsSource, check_access};
+use impersync_exchange::autodiscover::{NoSrv, SrvRecord, SrvResolver, StaticSrv};
 use impersync_exchange::oauth::{ClientCredentials, client_credentials_token};
 use impersync_exchange::transport::TransportConfig;
 use impersync_exchange::{
@@ -15,6 +15,7 @@ use impersync_exchange::{
     UrlPolicy,
 };
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The folders the sync engine reads, checked by `--all-folders`.
 const SYNCED_FOLDERS: [&str; 4] = ["inbox", "sentitems", "calendar", "contacts"];
@@ -70,6 +71,9 @@ pub struct CheckAccessArgs {
     /// TLS trust: verify, pin:SHA256 or ignore-trust.
     #[arg(long, default_value = "verify")]
     tls: TlsPolicy,
+    /// Also trust this CA certificate (PEM), e.g. an internal CA.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
     /// Allow http:// URLs (labs and the simulator only).
     #[arg(long)]
     allow_insecure_http: bool,
@@ -112,15 +116,24 @@ pub struct CheckAccessArgs {
     /// The server's EWSMaxConcurrency, if it is not Exchange's default of 27.
     #[arg(long, default_value_t = impersync_exchange::EXCHANGE_DEFAULT_MAX_CONCURRENCY)]
     server_max_concurrency: usize,
-    /// How Exchange is reached: name overrides, extra CAs, Autodiscover ports and SRV.
-    #[command(flatten)]
-    network: NetworkArgs,
+    /// Lab: resolve HOST to IP without DNS (repeatable), e.g. contoso.test=127.0.0.1.
+    #[arg(long, value_name = "HOST=IP")]
+    resolve: Vec<String>,
+    /// Lab: the port Autodiscover's https:// candidates use.
+    #[arg(long, default_value_t = 443)]
+    autodiscover_https_port: u16,
+    /// Lab: the port of Autodiscover's http:// redirect candidate.
+    #[arg(long, default_value_t = 80)]
+    autodiscover_http_port: u16,
+    /// Lab: answer the SRV lookup with TARGET:PORT instead of asking DNS ("none" for no record).
+    #[arg(long, value_name = "TARGET:PORT")]
+    srv_record: Option<String>,
 }
 
 /// Runs the command; returns the process exit code.
 pub async fn run(args: CheckAccessArgs) -> anyhow::Result<i32> {
     impersync_exchange::install_default_provider();
-    let network = args.network.network()?;
+    let network = network(&args)?;
     let transport = network.transport(args.tls.clone());
     let credentials = credentials(&args, &transport).await?;
     let url_policy = UrlPolicy {
@@ -172,6 +185,32 @@ fn governor(args: &CheckAccessArgs) -> GovernorConfig {
         server_max_concurrency: args.server_max_concurrency,
         ..GovernorConfig::default()
     }
+}
+
+/// The network the command reaches Exchange through: `--resolve`, `--ca-file`, the
+/// Autodiscover ports and `--srv-record`.
+fn network(args: &CheckAccessArgs) -> anyhow::Result<Network> {
+    let mut network = Network {
+        autodiscover_https_port: args.autodiscover_https_port,
+        autodiscover_http_port: args.autodiscover_http_port,
+        ..Network::default()
+    };
+    for entry in &args.resolve {
+        network
+            .add_override(entry)
+            .with_context(|| format!("--resolve {entry}"))?;
+    }
+    if let Some(path) = &args.ca_file {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read the CA file {}", path.display()))?;
+        network
+            .add_ca_pem(&pem)
+            .with_context(|| format!("the CA file {}", path.display()))?;
+    }
+    if let Some(record) = &args.srv_record {
+        network.srv = fixed_srv(record)?;
+    }
+    Ok(network)
 }
 
 async fn credentials(
@@ -236,4 +275,20 @@ fn source(
     Ok(EwsSource::Autodiscover(
         network.autodiscover(target, policy),
     ))
+}
+
+fn fixed_srv(record: &str) -> anyhow::Result<Arc<dyn SrvResolver>> {
+    if record == "none" {
+        return Ok(Arc::new(NoSrv));
+    }
+    let (target, port) = record
+        .rsplit_once(':')
+        .context("--srv-record: write it as TARGET:PORT")?;
+    let port: u16 = port
+        .parse()
+        .context("--srv-record: the port is not a number")?;
+    Ok(Arc::new(StaticSrv(vec![SrvRecord {
+        target: target.to_string(),
+        port,
+    }])))
 }
