@@ -40,6 +40,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
     }
 
+    /// 422 Unprocessable Entity for a field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message).with_field(field)
+    }
+
     /// Names the field at fault.
     pub fn with_field(mut self, field: &str) -> Self {
         self.field = Some(field.to_string());
@@ -87,6 +92,13 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(msg) => Self::new(StatusCode::CONFLICT, msg),
             StoreError::Invalid(msg) => Self::bad_request(format!("invalid input: {msg}")),
+            e @ StoreError::CheckRunAlreadyRunning { .. } => {
+                Self::new(StatusCode::CONFLICT, e.to_string())
+            }
+            e @ StoreError::UnknownUsers(_) => Self::invalid("emails", e.to_string()),
+            e @ StoreError::NotPassedLastCheck(_) => {
+                Self::new(StatusCode::CONFLICT, e.to_string()).with_field("force")
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 Self::new(

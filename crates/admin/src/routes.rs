@@ -46,6 +46,30 @@ pub fn router(state: AdminState) -> Router {
             "/api/orgs/{org}/users:import",
             post(api::users::import).layer(DefaultBodyLimit::max(import_limit)),
         )
+        .route(
+            "/api/orgs/{org}/users:activate",
+            post(api::activation::activate),
+        )
+        .route(
+            "/api/orgs/{org}/users:deactivate",
+            post(api::activation::deactivate),
+        )
+        .route(
+            "/api/orgs/{org}/email-config/ews-url:generate",
+            post(api::ews_url::generate),
+        )
+        .route(
+            "/api/orgs/{org}/check-runs",
+            post(api::check_runs::start).get(api::check_runs::list),
+        )
+        .route(
+            "/api/orgs/{org}/check-runs/{run}",
+            get(api::check_runs::get),
+        )
+        .route(
+            "/api/orgs/{org}/check-runs/{run}/results",
+            get(api::check_runs::results),
+        )
         .route("/api/audit", get(api::audit::list))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .with_state(state);

@@ -1,6 +1,6 @@
 //! The engine handle: the store, how to reach Exchange, and the background jobs it runs.
 
-use crate::check_run::CheckRunSettings;
+use crate::check_run::{CheckRunSettings, Jobs};
 use crate::network::Network;
 use impersync_store::Store;
 use std::sync::Arc;
@@ -17,6 +17,7 @@ pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) network: Network,
     pub(crate) settings: CheckRunSettings,
+    pub(crate) jobs: Jobs,
 }
 
 impl Engine {
@@ -32,6 +33,7 @@ impl Engine {
                 store,
                 network,
                 settings,
+                jobs: Jobs::default(),
             }),
         }
     }

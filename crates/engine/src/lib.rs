@@ -5,7 +5,9 @@
 pub mod access_check;
 pub mod check_run;
 mod engine;
+pub mod ews_url;
 pub mod network;
+pub mod org_client;
 
 pub use engine::Engine;
 pub use network::{Network, NetworkError};

@@ -84,7 +84,7 @@ pub struct CheckRun {
 }
 
 /// One user's result, to add to a run.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct NewCheckResult {
     /// The user, if the address belongs to one.
     pub user_id: Option<UserId>,
@@ -92,8 +92,12 @@ pub struct NewCheckResult {
     pub email: String,
     /// The outcome class name (`Ok`, `AuthFailed`, ...).
     pub outcome: String,
-    /// The cause and remedy text.
+    /// The EWS or HTTP code, if any (`ErrorImpersonateUserDenied`, `HTTP 401`, ...).
+    pub code: Option<String>,
+    /// What happened.
     pub detail: String,
+    /// What to do about it.
+    pub remedy: String,
     /// How long the check took.
     pub duration_ms: u64,
     /// When it was checked (Unix milliseconds).
@@ -111,8 +115,12 @@ pub struct CheckResult {
     pub email: String,
     /// The outcome class name.
     pub outcome: String,
-    /// The cause and remedy text.
+    /// The EWS or HTTP code, if any.
+    pub code: Option<String>,
+    /// What happened.
     pub detail: String,
+    /// What to do about it.
+    pub remedy: String,
     /// How long the check took.
     pub duration_ms: u64,
     /// When it was checked (Unix milliseconds).
@@ -164,7 +172,9 @@ fn result_from_row(row: &AnyRow) -> Result<CheckResult, StoreError> {
             .map(UserId::from_raw),
         email: row.try_get("email")?,
         outcome: row.try_get("outcome")?,
+        code: row.try_get("code")?,
         detail: row.try_get("detail")?,
+        remedy: row.try_get("remedy")?,
         duration_ms: u(row.try_get("duration_ms")?),
         checked_at: row.try_get("checked_at")?,
     })
@@ -202,8 +212,8 @@ impl<'a> CheckRuns<'a> {
         };
         let mut tx = self.scope.store.db().begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO check_runs (id, org_id, status, started_at, started_by, total) \
-             VALUES ($1, $2, 'running', $3, $4, $5)",
+            "INSERT INTO check_runs (id, org_id, status, started_at, started_by, total, heartbeat_at) \
+             VALUES ($1, $2, 'running', $3, $4, $5, $3)",
         )
         .bind(run.id.get())
         .bind(self.scope.org.get())
@@ -319,9 +329,9 @@ impl<'a> CheckRuns<'a> {
         for result in results {
             let email = result.email.trim().to_lowercase();
             let inserted = sqlx::query(
-                "INSERT INTO check_results (run_id, org_id, email, user_id, outcome, detail, duration_ms, checked_at) \
+                "INSERT INTO check_results (run_id, org_id, email, user_id, outcome, code, detail, remedy, duration_ms, checked_at) \
                  SELECT $1, $2, $3, COALESCE((SELECT id FROM users WHERE org_id = $2 AND id = $4), \
-                 (SELECT id FROM users WHERE org_id = $2 AND email = $3)), $5, $6, $7, $8 \
+                 (SELECT id FROM users WHERE org_id = $2 AND email = $3)), $5, $9, $6, $10, $7, $8 \
                  WHERE 1 = 1 ON CONFLICT (run_id, email) DO NOTHING",
             )
             .bind(id.get())
@@ -332,6 +342,8 @@ impl<'a> CheckRuns<'a> {
             .bind(&result.detail)
             .bind(i(result.duration_ms))
             .bind(result.checked_at)
+            .bind(result.code.as_deref())
+            .bind(&result.remedy)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -356,7 +368,7 @@ impl<'a> CheckRuns<'a> {
             .await?;
         }
         sqlx::query(
-            "UPDATE check_runs SET checked = checked + $1, ok = ok + $2, failed = failed + $3 \
+            "UPDATE check_runs SET checked = checked + $1, ok = ok + $2, failed = failed + $3, heartbeat_at = $6 \
              WHERE org_id = $4 AND id = $5",
         )
         .bind(i(added))
@@ -364,10 +376,63 @@ impl<'a> CheckRuns<'a> {
         .bind(i(added - ok))
         .bind(self.scope.org.get())
         .bind(id.get())
+        .bind(now_millis())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(added)
+    }
+
+    /// Records that the job of a running run is alive (see [`CheckRuns::fail_stale`]).
+    pub async fn heartbeat(&self, id: CheckRunId) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE check_runs SET heartbeat_at = $1 WHERE org_id = $2 AND id = $3 AND status = 'running'",
+        )
+        .bind(now_millis())
+        .bind(self.scope.org.get())
+        .bind(id.get())
+        .execute(&self.scope.store.db().pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends the organisation's running run as failed ("interrupted") when its job has not
+    /// written a heartbeat for `stale_after_ms` (its process died). Returns that run.
+    pub async fn fail_stale(&self, stale_after_ms: u64) -> Result<Option<CheckRun>, StoreError> {
+        let Some(running) = self.running().await? else {
+            return Ok(None);
+        };
+        let now = now_millis();
+        let mut tx = self.scope.store.db().begin_write().await?;
+        let note = format!(
+            "interrupted: the job stopped reporting progress (no heartbeat for {} s); start a new run",
+            stale_after_ms / 1000
+        );
+        let changed = sqlx::query(
+            "UPDATE check_runs SET status = 'failed', finished_at = $1, note = $2 \
+             WHERE org_id = $3 AND id = $4 AND status = 'running' AND COALESCE(heartbeat_at, started_at) < $5",
+        )
+        .bind(now)
+        .bind(&note)
+        .bind(self.scope.org.get())
+        .bind(running.id.get())
+        .bind(now.saturating_sub(i(stale_after_ms)))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        audit::insert(
+            &mut tx,
+            self.scope.principal,
+            "check_run.interrupted",
+            Some(self.scope.org),
+            serde_json::json!({"run_id": running.id, "checked": running.checked, "total": running.total}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get(running.id).await.map(Some)
     }
 
     /// Ends a running run with `status` (not `Running`) and an optional note.
@@ -432,7 +497,7 @@ impl<'a> CheckRuns<'a> {
         .await?
         .try_get("n")?;
         let rows = sqlx::query(
-            "SELECT run_id, user_id, email, outcome, detail, duration_ms, checked_at FROM check_results \
+            "SELECT run_id, user_id, email, outcome, code, detail, remedy, duration_ms, checked_at FROM check_results \
              WHERE org_id = $1 AND run_id = $2 AND ($3 IS NULL OR outcome = $3) \
              ORDER BY email LIMIT $4 OFFSET $5",
         )

@@ -39,6 +39,21 @@ pub enum StoreError {
     #[error("check run {0} is not running any more; start a new run")]
     CheckRunNotRunning(CheckRunId),
 
+    /// Some addresses of a request are not users of the organisation.
+    #[error(
+        "not users of this organisation: {}; import them first or correct the addresses",
+        .0.join(", ")
+    )]
+    UnknownUsers(Vec<String>),
+
+    /// Activation was refused: these users did not pass their last access check.
+    #[error(
+        "not activated: these users did not pass their last access check (or were never checked): {}; \
+         fix their access and check them again, or activate them anyway with force",
+        .0.join(", ")
+    )]
+    NotPassedLastCheck(Vec<String>),
+
     /// The database URL is not one Impersync can use.
     #[error(
         "the database URL `{url}` is not supported: {reason}; \

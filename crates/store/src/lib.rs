@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+mod activation;
 mod admins;
 mod audit;
 mod check_runs;
@@ -39,6 +40,7 @@ mod tenant;
 mod tokens;
 mod users;
 
+pub use activation::{ActivationReport, UserSelection};
 pub use admins::{AdminAccount, Admins, Auth, NewAdmin, PasswordHash};
 pub use audit::{AuditEntry, AuditLog, OrgAudit};
 pub use check_runs::{
@@ -62,6 +64,6 @@ pub use store::{DEFAULT_DATA_DIR, KeyRotation, OpenOptions, Store};
 pub use tenant::{Actor, OrgStore, Principal, Role};
 pub use tokens::{ApiToken, IssuedToken, TOKEN_PREFIX, Tokens, token_hash};
 pub use users::{
-    ImportOutcome, ImportReport, ImportRow, ImportRowResult, LastCheck, NewUser, User, UserFilter,
-    Users, normalize_email,
+    CheckTarget, ImportOutcome, ImportReport, ImportRow, ImportRowResult, LastCheck, NewUser, User,
+    UserFilter, Users, normalize_email,
 };

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
+use crate::activation::{ActivationReport, UserSelection};
 use crate::audit;
 use crate::db::{Page, PageRequest, flag, get_flag, like_contains, now_millis};
 use crate::error::{StoreError, conflict_on_unique, require_row};
@@ -42,6 +43,17 @@ pub struct LastCheck {
     pub at: i64,
     /// The check run it came from, if it came from a bulk run.
     pub run: Option<CheckRunId>,
+}
+
+/// A user as a check run sees it: the address to check and the last outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckTarget {
+    /// The user.
+    pub id: UserId,
+    /// The SMTP address.
+    pub email: String,
+    /// The outcome of the last access check, if any.
+    pub last_outcome: Option<String>,
 }
 
 /// A user to add.
@@ -329,6 +341,25 @@ impl<'a> Users<'a> {
         Ok(Page::new(items, total, page))
     }
 
+    /// Every user of the organisation as a check target, by address.
+    pub async fn check_targets(&self) -> Result<Vec<CheckTarget>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, email, last_check_outcome FROM users WHERE org_id = $1 ORDER BY email",
+        )
+        .bind(self.scope.org.get())
+        .fetch_all(&self.scope.store.db().pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CheckTarget {
+                    id: UserId::from_raw(r.try_get("id")?),
+                    email: r.try_get("email")?,
+                    last_outcome: r.try_get("last_check_outcome")?,
+                })
+            })
+            .collect()
+    }
+
     /// How many users the organisation has.
     pub async fn count(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE org_id = $1")
@@ -464,6 +495,26 @@ impl<'a> Users<'a> {
         .await?;
         tx.commit().await?;
         self.get(id).await
+    }
+
+    /// Turns sync on for the selected users, all or nothing. A user whose last access check
+    /// did not pass (or who was never checked) needs `force`; without it the request is
+    /// refused with [`StoreError::NotPassedLastCheck`] naming them. Unknown addresses give
+    /// [`StoreError::UnknownUsers`].
+    pub async fn activate(
+        &self,
+        selection: &UserSelection,
+        force: bool,
+    ) -> Result<ActivationReport, StoreError> {
+        crate::activation::set_sync(self.scope, selection, true, force).await
+    }
+
+    /// Turns sync off for the selected users, all or nothing.
+    pub async fn deactivate(
+        &self,
+        selection: &UserSelection,
+    ) -> Result<ActivationReport, StoreError> {
+        crate::activation::set_sync(self.scope, selection, false, false).await
     }
 
     /// Records the outcome of a single access check for a user.

@@ -88,10 +88,6 @@ pub struct SavedEmailConfig {
     pub warnings: Vec<String>,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message).with_field(field)
-}
-
 /// A non-empty, trimmed text field, or its name when it is missing.
 fn required(value: Option<String>, field: &'static str, missing: &mut Vec<&'static str>) -> String {
     let value = value.map(|v| v.trim().to_string()).unwrap_or_default();
@@ -121,7 +117,7 @@ fn guard(field: &str, url: &str, allow_insecure_http: bool) -> Result<(), ApiErr
             UrlRefused::InsecureHttp(_) => " (here: set \"lab\": true for a lab organisation)",
             _ => "",
         };
-        invalid(field, format!("{field} is refused: {e}{hint}"))
+        ApiError::invalid(field, format!("{field} is refused: {e}{hint}"))
     })?;
     Ok(())
 }
@@ -141,7 +137,7 @@ fn settings(
                 None | Some("NTLM") => ExchangeAuth::Ntlm,
                 Some("Basic") => ExchangeAuth::Basic,
                 Some(other) => {
-                    return Err(invalid(
+                    return Err(ApiError::invalid(
                         "auth",
                         format!("`{other}` is not an auth method; use Basic or NTLM"),
                     ));
@@ -179,7 +175,7 @@ fn settings(
             })
         }
         other => {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "access_type",
                 format!(
                     "`{other}` is not an access type; use ExchangeImpersonation or M365OAuthImpersonation"
@@ -195,7 +191,7 @@ fn settings(
         missing.push("ews_url");
     }
     let Some(access) = access.filter(|_| missing.is_empty()) else {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             missing[0],
             format!(
                 "missing required fields: {} (give ews_url, or set autodiscover to true)",
@@ -211,18 +207,18 @@ fn settings(
         .as_deref()
         .unwrap_or("verify")
         .parse::<TlsPolicy>()
-        .map_err(|e| invalid("tls_policy", e.to_string()))?;
+        .map_err(|e| ApiError::invalid("tls_policy", e.to_string()))?;
     let id_type = req
         .id_type
         .as_deref()
         .unwrap_or("SmtpAddress")
         .trim()
         .parse::<IdType>()
-        .map_err(|e| invalid("id_type", e))?;
+        .map_err(|e| ApiError::invalid("id_type", e))?;
     let poll_interval_secs = req.poll_interval_secs.unwrap_or(300);
     let (min, max) = (MIN_POLL_INTERVAL_SECS, *POLL_INTERVAL_RANGE.end());
     if !(min..=max).contains(&poll_interval_secs) {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "poll_interval_secs",
             format!("the poll interval must be between {min} and {max} seconds"),
         ));
@@ -231,10 +227,13 @@ fn settings(
         .folders
         .unwrap_or_else(|| DEFAULT_FOLDERS.map(String::from).to_vec());
     if folders.iter().all(|f| f.trim().is_empty()) {
-        return Err(invalid("folders", "name at least one folder to sync"));
+        return Err(ApiError::invalid(
+            "folders",
+            "name at least one folder to sync",
+        ));
     }
     if folders.iter().any(|f| f.trim().is_empty()) {
-        return Err(invalid("folders", "a folder name is empty"));
+        return Err(ApiError::invalid("folders", "a folder name is empty"));
     }
     let warnings = tls.warning().map(String::from).into_iter().collect();
     Ok((

@@ -1,8 +1,11 @@
 //! The API's handlers, one file per resource.
 
+pub mod activation;
 pub mod audit;
+pub mod check_runs;
 mod csv;
 pub mod email_config;
+pub mod ews_url;
 pub mod health;
 pub mod orgs;
 pub mod session;

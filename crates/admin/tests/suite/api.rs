@@ -144,6 +144,22 @@ async fn org_admin_sees_only_their_organisation(db: &TestDb) {
         .unwrap();
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["name"], "Alpha");
+    // A finished check run of Beta, to aim at.
+    let beta_scope = s
+        .state
+        .store()
+        .org(
+            &impersync_store::Principal::system("test"),
+            b.parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let beta_run = beta_scope.check_runs().start(1).await.unwrap().id;
+    beta_scope
+        .check_runs()
+        .finish(beta_run, impersync_store::CheckRunStatus::Finished, None)
+        .await
+        .unwrap();
     use reqwest::Method as M;
     let cases = [
         (M::GET, format!("/api/orgs/{b}"), None),
@@ -158,6 +174,33 @@ async fn org_admin_sees_only_their_organisation(db: &TestDb) {
             M::POST,
             format!("/api/orgs/{b}/users"),
             Some(json!({"email": "x@beta.com", "display_name": "X"})),
+        ),
+        (
+            M::POST,
+            format!("/api/orgs/{b}/check-runs"),
+            Some(json!({})),
+        ),
+        (M::GET, format!("/api/orgs/{b}/check-runs"), None),
+        (M::GET, format!("/api/orgs/{b}/check-runs/{beta_run}"), None),
+        (
+            M::GET,
+            format!("/api/orgs/{b}/check-runs/{beta_run}/results"),
+            None,
+        ),
+        (
+            M::POST,
+            format!("/api/orgs/{b}/users:activate"),
+            Some(json!({"emails": ["bob@beta.com"], "force": true})),
+        ),
+        (
+            M::POST,
+            format!("/api/orgs/{b}/users:deactivate"),
+            Some(json!({"all_passed_last_check": true})),
+        ),
+        (
+            M::POST,
+            format!("/api/orgs/{b}/email-config/ews-url:generate"),
+            None,
         ),
     ];
     for (method, path, body) in cases {
@@ -211,6 +254,17 @@ async fn org_admin_sees_only_their_organisation(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(users["total"], 1);
+    assert_eq!(users["items"][0]["sync_enabled"], false, "not activated");
+    assert_eq!(
+        beta_scope
+            .check_runs()
+            .list(impersync_store::PageRequest::first(5))
+            .await
+            .unwrap()
+            .total,
+        1,
+        "no run started"
+    );
     // Audit: the org admin sees only Alpha's entries.
     let audit: Value = s
         .send(&admin_a, M::GET, "/api/audit", None)

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use argon2::Params;
 use impersync_admin::{AdminOptions, AdminState};
-use impersync_store::{NewAdmin, NewOrganisation, Principal, Role};
+use impersync_engine::Engine;
+use impersync_engine::check_run::CheckRunSettings;
+use impersync_store::{NewAdmin, NewOrganisation, OrgStore, Principal, Role};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -48,10 +50,21 @@ pub async fn start(db: &TestDb) -> Server {
 
 /// Starts a server on `db` with these options.
 pub async fn start_with(db: &TestDb, options: AdminOptions) -> Server {
+    let settings = CheckRunSettings::default();
+    start_engine(db, options, settings).await
+}
+
+/// Starts a server on `db` whose engine has these check-run settings (and the options' network).
+pub async fn start_engine(
+    db: &TestDb,
+    options: AdminOptions,
+    settings: CheckRunSettings,
+) -> Server {
     let store = impersync_store::Store::open(db.options().master_key(MASTER_KEY))
         .await
         .unwrap();
-    let state = AdminState::new(store, options);
+    let engine = Engine::with_settings(store, options.network.clone(), settings);
+    let state = AdminState::with_engine(engine, options);
     assert_eq!(
         state
             .bootstrap_operator(Some(PASSWORD.into()))
@@ -135,6 +148,20 @@ impl Server {
         req.send().await.unwrap()
     }
 
+    /// POSTs a JSON body in a session; the status and the body text.
+    pub async fn post(&self, s: &Session, path: &str, body: Value) -> (StatusCode, String) {
+        text(self.send(s, Method::POST, path, Some(body)).await).await
+    }
+
+    /// An organisation's store, as Impersync itself sees it (for set-up and cross-checks).
+    pub async fn org_store(&self, org: &str) -> OrgStore<'_> {
+        self.state
+            .store()
+            .org(&Principal::system("test"), org.parse().unwrap())
+            .await
+            .unwrap()
+    }
+
     /// Creates the org admin `username` of `org` and logs them in.
     pub async fn org_admin(&self, org: &str, username: &str) -> Session {
         let hash = self.state.hash_password("org-admin-pw").unwrap();
@@ -153,13 +180,19 @@ impl Server {
 
     /// Creates an organisation `name` with the domain `<name>.com`; its id.
     pub async fn make_org(&self, name: &str) -> String {
+        self.make_org_with_domain(name, &format!("{}.com", name.to_lowercase()))
+            .await
+    }
+
+    /// Creates an organisation `name` with one domain; its id.
+    pub async fn make_org_with_domain(&self, name: &str, domain: &str) -> String {
         let org = self
             .state
             .store()
             .organisations(&Principal::system("test"))
             .create(NewOrganisation {
                 name: name.into(),
-                domains: vec![format!("{}.com", name.to_lowercase())],
+                domains: vec![domain.to_string()],
             })
             .await
             .unwrap();

@@ -2,6 +2,10 @@
 //! SQLite and on PostgreSQL (when `IMPERSYNC_TEST_POSTGRES_URL` names a test server; the
 //! test command starts one).
 
+mod activation;
 mod api;
+mod check_runs;
 mod common;
 mod email_config;
+mod ews_url;
+mod sim;

@@ -2,7 +2,9 @@
 
 use super::{CheckAccessArgs, governor};
 use anyhow::{Context, bail};
-use impersync_engine::access_check::{BulkOptions, BulkResult, UserResult, bulk_check, summarize};
+use impersync_engine::access_check::{
+    BulkOptions, BulkResult, CSV_HEADER, UserResult, bulk_check, csv_line, summarize,
+};
 use impersync_exchange::setup_script::read_members;
 use impersync_exchange::transport::TransportConfig;
 use impersync_exchange::{
@@ -141,17 +143,17 @@ fn write_report(path: &Path, result: &BulkResult) -> anyhow::Result<()> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("json") => serde_json::to_writer_pretty(&mut file, result)?,
         Some("csv") => {
-            writeln!(file, "email,outcome,code,message,remedy,latency_ms")?;
+            writeln!(file, "{CSV_HEADER}")?;
             for r in &result.results {
-                let row = [
-                    r.email.as_str(),
+                let line = csv_line(
+                    &r.email,
                     r.outcome.as_str(),
-                    r.code.as_deref().unwrap_or(""),
+                    r.code.as_deref(),
                     &r.message,
                     &r.remedy,
-                ];
-                let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
-                writeln!(file, "{},{}", cells.join(","), r.latency_ms)?;
+                    r.latency_ms,
+                );
+                writeln!(file, "{line}")?;
             }
         }
         _ => bail!("the report file must end in .csv or .json"),
@@ -159,17 +161,4 @@ fn write_report(path: &Path, result: &BulkResult) -> anyhow::Result<()> {
     file.sync_all()?;
     std::fs::rename(tmp, path)?;
     Ok(())
-}
-
-fn csv_cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
 }

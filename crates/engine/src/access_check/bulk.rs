@@ -1,6 +1,6 @@
 //! Bulk access checks: one impersonated folder bind per user, with bounded concurrency.
 
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use impersync_ews::types::FolderRef;
 use impersync_exchange::{ExchangeClient, ExchangeError, IdType, Impersonate, OutcomeClass};
 use serde::{Deserialize, Serialize};
@@ -55,25 +55,34 @@ pub async fn bulk_check(
     let started = Instant::now();
     let total = users.len();
     let mut done = 0;
-    let mut results: Vec<(usize, UserResult)> =
-        futures_util::stream::iter(users.into_iter().enumerate())
-            .map(|(i, email)| {
-                let client = Arc::clone(&client);
-                let (id_type, folder) = (options.id_type, options.folder.clone());
-                async move { (i, check_one(&client, email, id_type, &folder).await) }
-            })
-            .buffer_unordered(options.concurrency.max(1))
-            .inspect(|_| {
-                done += 1;
-                on_done(done, total);
-            })
-            .collect()
-            .await;
+    let mut results: Vec<(usize, UserResult)> = check_stream(client, users, options.clone())
+        .inspect(|_| {
+            done += 1;
+            on_done(done, total);
+        })
+        .collect()
+        .await;
     results.sort_by_key(|(i, _)| *i);
     BulkResult {
         results: results.into_iter().map(|(_, r)| r).collect(),
         elapsed_ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// Checks every user, yielding each result (with the user's index) as it completes.
+pub fn check_stream(
+    client: Arc<ExchangeClient>,
+    users: Vec<String>,
+    options: BulkOptions,
+) -> impl Stream<Item = (usize, UserResult)> + Send + 'static {
+    let concurrency = options.concurrency.max(1);
+    futures_util::stream::iter(users.into_iter().enumerate())
+        .map(move |(i, email)| {
+            let client = Arc::clone(&client);
+            let (id_type, folder) = (options.id_type, options.folder.clone());
+            async move { (i, check_one(&client, email, id_type, &folder).await) }
+        })
+        .buffer_unordered(concurrency)
 }
 
 async fn check_one(

@@ -1,14 +1,16 @@
 //! Check runs: one running per organisation, progress, results, the previous run and the diff.
 
-use crate::common::{TestDb, create_org, operator, store_test};
-use impersync_store::{CheckRunStatus, ImportRow, NewCheckResult, PageRequest, StoreError};
+use crate::common::{TestDb, create_org, import_users, operator, store_test};
+use impersync_store::{CheckRunStatus, NewCheckResult, PageRequest, StoreError};
 
 fn result(email: &str, outcome: &str) -> NewCheckResult {
     NewCheckResult {
         user_id: None,
         email: email.into(),
         outcome: outcome.into(),
+        code: (outcome != "Ok").then(|| format!("Error{outcome}")),
         detail: format!("{outcome} detail"),
+        remedy: format!("fix {outcome}"),
         duration_ms: 12,
         checked_at: 1_700_000_000_000,
     }
@@ -87,21 +89,7 @@ async fn results_progress_previous_and_diff(db: &TestDb) {
         "c@contoso.test",
         "d@contoso.test",
     ];
-    scope
-        .users()
-        .import(
-            emails
-                .iter()
-                .enumerate()
-                .map(|(i, e)| ImportRow {
-                    line: i + 1,
-                    email: (*e).into(),
-                    ..Default::default()
-                })
-                .collect(),
-        )
-        .await
-        .unwrap();
+    import_users(&scope, &emails).await;
     let runs = scope.check_runs();
 
     let first = runs.start(4).await.unwrap();
@@ -163,6 +151,17 @@ async fn results_progress_previous_and_diff(db: &TestDb) {
         .unwrap();
     assert_eq!((ok.total, ok.items.len()), (3, 1));
     assert_eq!(ok.items[0].email, emails[2]);
+    let denied = runs
+        .results(first.id, Some("ImpersonationDenied"), PageRequest::first(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            denied.items[0].code.as_deref(),
+            denied.items[0].remedy.as_str()
+        ),
+        (Some("ErrorImpersonationDenied"), "fix ImpersonationDenied")
+    );
     assert!(
         ok.items[0].user_id.is_some(),
         "linked to the user by address"
@@ -220,3 +219,46 @@ async fn results_progress_previous_and_diff(db: &TestDb) {
     assert_eq!(runs.get(second.id).await.unwrap().total, 5);
 }
 store_test!(results_progress_previous_and_diff);
+
+async fn a_run_without_heartbeat_is_failed_as_interrupted(db: &TestDb) {
+    let store = db.open().await;
+    let org = create_org(&store, "Contoso", "contoso.test").await;
+    let scope = store.org(&operator(), org.id).await.unwrap();
+    let runs = scope.check_runs();
+    let run = runs.start(10).await.unwrap();
+    // A live run is left alone.
+    assert_eq!(runs.fail_stale(60_000).await.unwrap(), None);
+    runs.heartbeat(run.id).await.unwrap();
+    assert_eq!(runs.fail_stale(60_000).await.unwrap(), None);
+    assert_eq!(
+        runs.get(run.id).await.unwrap().status,
+        CheckRunStatus::Running
+    );
+    // Its process died: no heartbeat for longer than the limit.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let failed = runs
+        .fail_stale(10)
+        .await
+        .unwrap()
+        .expect("stale run failed");
+    assert_eq!(failed.id, run.id);
+    assert_eq!(failed.status, CheckRunStatus::Failed);
+    assert!(failed.finished_at.is_some());
+    assert!(
+        failed.note.as_deref().unwrap().starts_with("interrupted"),
+        "{failed:?}"
+    );
+    assert_eq!(runs.running().await.unwrap(), None);
+    // A new run can start.
+    runs.start(1).await.unwrap();
+    let audit = scope.audit().list(PageRequest::first(20)).await.unwrap();
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|e| e.action == "check_run.interrupted"),
+        "{:?}",
+        audit.items
+    );
+}
+store_test!(a_run_without_heartbeat_is_failed_as_interrupted);

@@ -1,6 +1,8 @@
 //! The store tests' helpers; the database per test comes from `impersync-testdb`.
 
-use impersync_store::{AdminId, NewOrganisation, OrgId, Organisation, Principal, Role, Store};
+use impersync_store::{
+    AdminId, ImportRow, NewOrganisation, OrgId, OrgStore, Organisation, Principal, Role, Store,
+};
 
 pub use impersync_testdb::{TestDb, backend_test as store_test};
 
@@ -35,4 +37,18 @@ pub fn phc(tag: &str) -> impersync_store::PasswordHash {
         "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo{tag}"
     ))
     .expect("phc")
+}
+
+/// Imports users with these addresses (and no display names).
+pub async fn import_users(scope: &OrgStore<'_>, emails: &[&str]) {
+    let rows = emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| ImportRow {
+            line: i + 1,
+            email: (*e).into(),
+            ..Default::default()
+        })
+        .collect();
+    scope.users().import(rows).await.expect("import users");
 }

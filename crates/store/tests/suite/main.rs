@@ -5,6 +5,7 @@
 
 mod common;
 
+mod activation;
 mod admins_tokens;
 mod check_runs;
 mod migrations;

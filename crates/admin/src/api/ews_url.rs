@@ -1,0 +1,29 @@
+//! The "magic wand": propose the organisation's EWS URL (Autodiscover, else
+//! `https://mail.<domain>/EWS/Exchange.asmx`), saying where it came from. Nothing is saved.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use impersync_engine::ews_url::{EwsUrlError, GeneratedEwsUrl};
+
+use crate::error::ApiError;
+use crate::extract::Caller;
+use crate::state::AdminState;
+
+/// Proposes the EWS URL.
+pub async fn generate(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<GeneratedEwsUrl>, ApiError> {
+    let org = caller.org(&state, &org).await?;
+    let generated = state
+        .engine()
+        .generate_ews_url(&caller.principal, org.id())
+        .await
+        .map_err(|e| match e {
+            EwsUrlError::NoDomain => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            EwsUrlError::Store(store) => store.into(),
+        })?;
+    Ok(Json(generated))
+}
