@@ -1,6 +1,7 @@
 //! `impersync bench`: benchmarks that drive real servers on loopback.
 
 mod check;
+mod check_run;
 mod machine;
 mod report;
 mod scenario;
@@ -9,6 +10,7 @@ mod sim_process;
 mod users_page;
 
 pub use check::{CheckBenchArgs, run as check_access};
+pub use check_run::{CheckRunBenchArgs, run as check_run};
 pub use sim::{SimBenchArgs, run as sim};
 pub use users_page::{UsersPageBenchArgs, run as users_page};
 
@@ -19,6 +21,8 @@ pub enum BenchCommand {
     Sim(SimBenchArgs),
     /// Bulk impersonated access checks over generated users, with the exchangelib peer.
     CheckAccess(CheckBenchArgs),
+    /// A check run of generated users through the admin API, results stored in SQLite.
+    CheckRun(CheckRunBenchArgs),
     /// The admin panel's users tab over 10,000 users: p50/p95/max latency of real requests.
     UsersPage(UsersPageBenchArgs),
 }

@@ -1,10 +1,11 @@
 //! `impersync bench users-page`: how fast the panel's users tab answers for a large
 //! organisation, through a real admin server on loopback.
 
+use super::check_run::{OPERATOR_PASSWORD, login};
 use super::machine::Machine;
 use super::report::write_section;
 use anyhow::{Context, bail};
-use impersync_admin::{AdminOptions, AdminState, BOOTSTRAP_USERNAME};
+use impersync_admin::{AdminOptions, AdminState};
 use impersync_store::{ImportRow, NewOrganisation, OpenOptions, Principal, Store};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -25,9 +26,6 @@ pub struct UsersPageBenchArgs {
 
 /// The latency target for one page, in milliseconds.
 const TARGET_MS: f64 = 300.0;
-
-/// The operator password of the throwaway server.
-const PASSWORD: &str = "bench-operator-password";
 
 /// p50, p95 and max of the latencies, in milliseconds.
 fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {
@@ -52,7 +50,9 @@ pub async fn run(args: UsersPageBenchArgs) -> anyhow::Result<()> {
             ..AdminOptions::default()
         },
     );
-    state.bootstrap_operator(Some(PASSWORD.into())).await?;
+    state
+        .bootstrap_operator(Some(OPERATOR_PASSWORD.into()))
+        .await?;
     let system = Principal::system("bench");
     let org = state
         .store()
@@ -90,20 +90,8 @@ pub async fn run(args: UsersPageBenchArgs) -> anyhow::Result<()> {
     let server = tokio::spawn(impersync_admin::run(listener, state.clone(), async {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::new();
-    let login = client
-        .post(format!("{base}/api/login"))
-        .header("content-type", "application/json")
-        .body(serde_json::json!({"username": BOOTSTRAP_USERNAME, "password": PASSWORD}).to_string())
-        .send()
-        .await?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("the login answered no session cookie")?
-        .to_string();
+    let api = login(&base).await?;
+    let (client, cookie) = (&api.http, &api.cookie);
 
     let middle = u64::from(args.users) / 50 / 2;
     let needle = format!("user-{:05}", args.users / 2);
@@ -132,7 +120,7 @@ pub async fn run(args: UsersPageBenchArgs) -> anyhow::Result<()> {
             let started = Instant::now();
             let response = client
                 .get(format!("{base}{path}"))
-                .header("cookie", &cookie)
+                .header("cookie", cookie)
                 .send()
                 .await?;
             let status = response.status();
