@@ -8,4 +8,5 @@ mod check_runs;
 mod common;
 mod email_config;
 mod ews_url;
+mod m365_oauth;
 mod sim;
