@@ -268,7 +268,8 @@ pub async fn get(
     Ok(Json(config))
 }
 
-/// Checks and saves the configuration (the store encrypts the secrets and audits the change).
+/// Checks and saves the configuration (the store encrypts the secrets and audits the change);
+/// a cached Microsoft 365 access token is dropped, as it may belong to the old settings.
 pub async fn put(
     State(state): State<AdminState>,
     caller: Caller,
@@ -286,5 +287,6 @@ pub async fn put(
     });
     let (input, warnings) = settings(req, stored_account)?;
     let config = configs.save(input).await?;
+    state.m365().tokens.forget(org.id());
     Ok(Json(SavedEmailConfig { config, warnings }))
 }

@@ -294,6 +294,14 @@ async fn sign_in_stores_the_refresh_token_and_a_check_run_uses_the_bearer_token(
         .and_then(|e| e.caller.clone());
     assert_eq!(last.as_deref(), Some(ACCOUNT));
 
+    // Saving the configuration again keeps the sign-in but drops the cached access token.
+    let (status, body) = setup.put_config().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let state = json_of(&setup.token_state().await.1);
+    assert_eq!(state["signed_in_account"], ACCOUNT, "{state}");
+    assert_eq!(state["refresh_token"], "set", "{state}");
+    assert_eq!(state["access_token_expires_at"], Value::Null, "{state}");
+
     // The audit log tells of the sign-in; no response and no audit entry holds a secret.
     let shown = setup.everything_shown().await;
     assert!(shown.contains("Microsoft 365 sign-in"), "{shown}");
