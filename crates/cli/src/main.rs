@@ -2,6 +2,9 @@
 
 mod bench;
 mod check_access;
+mod config;
+mod demo_cmd;
+mod network;
 mod serve_cmd;
 mod setup_script_cmd;
 mod sim_cmd;
@@ -21,13 +24,13 @@ struct Cli {
 enum Command {
     /// Run the Exchange simulator (EWS, Autodiscover, OAuth and the /_sim control API).
     Sim(sim_cmd::SimArgs),
-    /// Run the built-in demo: the simulator with the demo organisation.
-    Demo(sim_cmd::DemoArgs),
+    /// Run the built-in demo: the simulator and the admin panel with "Contoso (demo)" ready to check.
+    Demo(demo_cmd::DemoArgs),
     /// Check that the service account can reach a mailbox (or many), step by step.
     CheckAccess(check_access::CheckAccessArgs),
     /// Write the Exchange setup script (Stage I) for on-premises or Exchange Online.
     SetupScript(setup_script_cmd::SetupScriptArgs),
-    /// Serve the admin API (organisations, users, tokens, audit) on the database.
+    /// Serve the admin panel and API (organisations, users, email configuration, check runs).
     Serve(serve_cmd::ServeArgs),
     /// Create or update the database schema (SQLite in the data directory, or IMPERSYNC_DATABASE_URL).
     Migrate(store_cmd::StoreArgs),
@@ -53,7 +56,7 @@ async fn main() {
         .init();
     let outcome = match Cli::parse().command {
         Command::Sim(args) => sim_cmd::sim(args).await.map(|()| 0),
-        Command::Demo(args) => sim_cmd::demo(args).await.map(|()| 0),
+        Command::Demo(args) => demo_cmd::demo(args).await.map(|()| 0),
         Command::CheckAccess(args) => check_access::run(args).await,
         Command::SetupScript(args) => setup_script_cmd::run(args).map(|()| 0),
         Command::Serve(args) => serve_cmd::serve(args).await.map(|()| 0),

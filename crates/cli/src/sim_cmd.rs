@@ -1,4 +1,4 @@
-//! `impersync sim` and `impersync demo`.
+//! `impersync sim`: the Exchange simulator.
 
 use anyhow::Context;
 use impersync_exchange_sim::tls::SimTls;
@@ -38,32 +38,14 @@ pub struct TlsArgs {
     tls_ca_out: Option<PathBuf>,
 }
 
-/// Arguments of `impersync demo`.
-#[derive(Debug, clap::Args)]
-pub struct DemoArgs {
-    /// Address the simulator listens on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8443")]
-    listen: SocketAddr,
-}
-
 /// Runs the simulator until Ctrl-C.
 pub async fn sim(args: SimArgs) -> anyhow::Result<()> {
     let scenario = Scenario::load(&args.scenario)
         .with_context(|| format!("loading scenario `{}`", args.scenario))?;
-    serve(args.listen, scenario, false, Some(args.tls)).await
+    serve(args.listen, scenario, args.tls).await
 }
 
-/// Runs the demo organisation until Ctrl-C.
-pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    serve(args.listen, Scenario::demo(), true, None).await
-}
-
-async fn serve(
-    listen: SocketAddr,
-    scenario: Scenario,
-    demo: bool,
-    tls: Option<TlsArgs>,
-) -> anyhow::Result<()> {
+async fn serve(listen: SocketAddr, scenario: Scenario, tls: TlsArgs) -> anyhow::Result<()> {
     let domain = scenario.domain.clone();
     let sim = Arc::new(Sim::new(scenario).context("building the simulated organisation")?);
     let listener = TcpListener::bind(listen).await.with_context(|| {
@@ -76,39 +58,15 @@ async fn serve(
     println!("  EWS:          http://{addr}/EWS/Exchange.asmx");
     println!("  Autodiscover: http://{addr}/autodiscover/autodiscover.xml");
     println!("  Control API:  http://{addr}/_sim/");
-    if demo {
-        println!(
-            "  Service account: MasterImpersonation@contoso.test (CONTOSO\\MasterImpersonation)"
-        );
-        println!(
-            "  Password:     Demo-Impersonation-1 (a fixture of the built-in demo, not a secret)"
-        );
-        println!(
-            "  In scope: alice, bob, carol. Denied: dave (nested group), erin. No mailbox: frank."
-        );
-        println!(
-            "  Try: IMPERSYNC_DEMO_PASSWORD=Demo-Impersonation-1 impersync check-access --target alice@contoso.test \\\n       --service-account 'CONTOSO\\MasterImpersonation' --password-env IMPERSYNC_DEMO_PASSWORD \\\n       --ews-url http://{addr}/EWS/Exchange.asmx --allow-insecure-http"
-        );
-    }
     let (stop, _) = tokio::sync::watch::channel(false);
     let mut https = None;
-    if let Some(tls) = tls.filter(|t| t.tls_listen.is_some()) {
-        let tls_addr = tls.tls_listen.expect("filtered above");
+    if let Some(tls_addr) = tls.tls_listen {
         let config = match (&tls.tls_cert, &tls.tls_key) {
             (Some(cert), Some(key)) => SimTls::from_pem(
                 &std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?,
                 &std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?,
             )?,
-            _ => {
-                let names = [
-                    domain.clone(),
-                    format!("autodiscover.{domain}"),
-                    format!("mail.{domain}"),
-                    "localhost".into(),
-                    "127.0.0.1".into(),
-                ];
-                SimTls::generate(&names)?
-            }
+            _ => SimTls::generate(&certificate_names(&domain))?,
         };
         if let (Some(path), Some(pem)) = (&tls.tls_ca_out, &config.ca_pem) {
             std::fs::write(path, pem)
@@ -143,4 +101,15 @@ async fn serve(
         let _ = h.await;
     }
     Ok(())
+}
+
+/// The names the generated certificate is valid for.
+pub fn certificate_names(domain: &str) -> Vec<String> {
+    vec![
+        domain.to_string(),
+        format!("autodiscover.{domain}"),
+        format!("mail.{domain}"),
+        "localhost".into(),
+        "127.0.0.1".into(),
+    ]
 }

@@ -201,11 +201,7 @@ fn network(args: &CheckAccessArgs) -> anyhow::Result<Network> {
             .with_context(|| format!("--resolve {entry}"))?;
     }
     if let Some(path) = &args.ca_file {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("cannot read the CA file {}", path.display()))?;
-        network
-            .add_ca_pem(&pem)
-            .with_context(|| format!("the CA file {}", path.display()))?;
+        crate::network::add_ca_file(&mut network, path)?;
     }
     if let Some(record) = &args.srv_record {
         network.srv = fixed_srv(record)?;
