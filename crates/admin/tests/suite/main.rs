@@ -9,4 +9,5 @@ mod common;
 mod email_config;
 mod ews_url;
 mod m365_oauth;
+mod openapi;
 mod sim;
