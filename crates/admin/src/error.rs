@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use impersync_store::StoreError;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An error answered as JSON. The message never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,18 +61,21 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What happened and what to do.
+    pub error: String,
+    /// The request field at fault, if one is.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    pub field: Option<String>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
-            error: &self.message,
-            field: self.field.as_deref(),
+        let body = ErrorBody {
+            error: self.message,
+            field: self.field,
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after

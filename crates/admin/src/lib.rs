@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod extract;
 mod headers;
+mod openapi;
 mod panel;
 mod routes;
 mod state;

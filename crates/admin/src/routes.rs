@@ -1,86 +1,68 @@
-//! The router and the server loop.
+//! The router and the server loop. Every route is registered through `routes!`, which takes
+//! its path and methods from the handler's `#[utoipa::path]`, so the router and the OpenAPI
+//! document (`GET /api/openapi.json`) come from one list.
 
 use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Extension};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::headers::with_security_headers;
+use crate::openapi::{self, ApiDoc, Document};
 use crate::state::AdminState;
 use crate::{api, panel};
+
+/// The routes with their OpenAPI document.
+fn documented(import_limit: usize) -> OpenApiRouter<AdminState> {
+    let (schemas, paths, import) = routes!(api::users::import);
+    let import = (
+        schemas,
+        paths,
+        import.layer(DefaultBodyLimit::max(import_limit)),
+    );
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::health::healthz))
+        .routes(routes!(api::health::readyz))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(api::session::login))
+        .routes(routes!(api::session::logout))
+        .routes(routes!(api::tokens::create, api::tokens::list))
+        .routes(routes!(api::tokens::revoke))
+        .routes(routes!(api::orgs::list, api::orgs::create))
+        .routes(routes!(
+            api::orgs::get,
+            api::orgs::update,
+            api::orgs::delete
+        ))
+        .routes(routes!(api::users::list, api::users::create))
+        .routes(import)
+        .routes(routes!(api::activation::activate))
+        .routes(routes!(api::activation::deactivate))
+        .routes(routes!(api::email_config::get, api::email_config::put))
+        .routes(routes!(api::ews_url::generate))
+        .routes(routes!(api::m365_oauth::start))
+        .routes(routes!(api::m365_oauth::status))
+        .routes(routes!(api::oauth_callback::callback))
+        .routes(routes!(api::check_runs::start, api::check_runs::list))
+        .routes(routes!(api::check_runs::get))
+        .routes(routes!(api::check_runs::results))
+        .routes(routes!(api::audit::list))
+}
 
 /// The admin API's routes, with security headers on every response.
 pub fn router(state: AdminState) -> Router {
     let import_limit = state.options().import_body_limit;
-    let routes = Router::new()
-        .route("/healthz", get(api::health::healthz))
-        .route("/readyz", get(api::health::readyz))
-        .route("/api/login", post(api::session::login))
-        .route("/api/logout", post(api::session::logout))
-        .route(
-            "/api/tokens",
-            post(api::tokens::create).get(api::tokens::list),
-        )
-        .route("/api/tokens/{id}", delete(api::tokens::revoke))
-        .route("/api/orgs", get(api::orgs::list).post(api::orgs::create))
-        .route(
-            "/api/orgs/{org}",
-            get(api::orgs::get)
-                .patch(api::orgs::update)
-                .delete(api::orgs::delete),
-        )
-        .route(
-            "/api/orgs/{org}/users",
-            get(api::users::list).post(api::users::create),
-        )
-        .route(
-            "/api/orgs/{org}/email-config",
-            get(api::email_config::get).put(api::email_config::put),
-        )
-        .route(
-            "/api/orgs/{org}/email-config/oauth:start",
-            post(api::m365_oauth::start),
-        )
-        .route(
-            "/api/orgs/{org}/email-config/oauth",
-            get(api::m365_oauth::status),
-        )
-        .route("/oauth/callback", get(api::oauth_callback::callback))
-        .route(
-            "/api/orgs/{org}/users:import",
-            post(api::users::import).layer(DefaultBodyLimit::max(import_limit)),
-        )
-        .route(
-            "/api/orgs/{org}/users:activate",
-            post(api::activation::activate),
-        )
-        .route(
-            "/api/orgs/{org}/users:deactivate",
-            post(api::activation::deactivate),
-        )
-        .route(
-            "/api/orgs/{org}/email-config/ews-url:generate",
-            post(api::ews_url::generate),
-        )
-        .route(
-            "/api/orgs/{org}/check-runs",
-            post(api::check_runs::start).get(api::check_runs::list),
-        )
-        .route(
-            "/api/orgs/{org}/check-runs/{run}",
-            get(api::check_runs::get),
-        )
-        .route(
-            "/api/orgs/{org}/check-runs/{run}/results",
-            get(api::check_runs::results),
-        )
-        .route("/api/audit", get(api::audit::list))
+    let (routes, document) = documented(import_limit).split_for_parts();
+    let routes = routes
         .merge(panel::routes(import_limit))
+        .layer(Extension(Document::new(&document)))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .with_state(state);
     with_security_headers(routes)

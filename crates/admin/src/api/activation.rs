@@ -6,13 +6,16 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use impersync_store::{ActivationReport, UserSelection};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::Caller;
+use crate::openapi::OrgErrors;
 use crate::state::AdminState;
 
 /// The body of `users:activate` and `users:deactivate`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivationRequest {
     /// These users.
@@ -41,6 +44,20 @@ fn selection(req: &ActivationRequest) -> Result<UserSelection, ApiError> {
 }
 
 /// Turns sync on for the selected users.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/users:activate",
+    tag = "users",
+    summary = "Activate users for sync (all or nothing)",
+    params(("org" = String, Path, description = "The organisation id")),
+    request_body = ActivationRequest,
+    responses(
+        (status = 200, description = "The activation report", body = serde_json::Value),
+        OrgErrors,
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn activate(
     State(state): State<AdminState>,
     caller: Caller,
@@ -54,6 +71,19 @@ pub async fn activate(
 }
 
 /// Turns sync off for the selected users.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/users:deactivate",
+    tag = "users",
+    summary = "Deactivate users",
+    params(("org" = String, Path, description = "The organisation id")),
+    request_body = ActivationRequest,
+    responses(
+        (status = 200, description = "The deactivation report", body = serde_json::Value),
+        OrgErrors,
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn deactivate(
     State(state): State<AdminState>,
     caller: Caller,

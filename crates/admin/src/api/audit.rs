@@ -7,9 +7,21 @@ use impersync_store::{AuditEntry, Page};
 use super::Paging;
 use crate::error::ApiError;
 use crate::extract::Caller;
+use crate::openapi::SignedInErrors;
 use crate::state::AdminState;
 
 /// The audit log, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    summary = "The audit log (operators: all; org admins: their organisation)",
+    params(Paging),
+    responses(
+        (status = 200, description = "A page of audit entries", body = serde_json::Value),
+        SignedInErrors
+    )
+)]
 pub async fn list(
     State(state): State<AdminState>,
     caller: Caller,

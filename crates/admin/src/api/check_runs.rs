@@ -16,15 +16,18 @@ use impersync_store::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
 
 use super::Paging;
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::Caller;
+use crate::openapi::OrgErrors;
 use crate::state::AdminState;
 
 /// The body of `POST /api/orgs/{org}/check-runs`: `{}` checks everyone, `{"emails": [...]}`
 /// the given users, `{"failed_last_time": true}` those whose last check did not pass.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
     /// Check only these users.
@@ -121,7 +124,8 @@ impl From<CheckResult> for ResultView {
 }
 
 /// `?outcome=&page=&per_page=` of the results.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ResultsQuery {
     /// Only results with this outcome class.
     pub outcome: Option<String>,
@@ -146,6 +150,20 @@ pub(crate) fn start_error(e: CheckRunError) -> ApiError {
 }
 
 /// Starts a check run; 202 with the run.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/check-runs",
+    tag = "check-runs",
+    summary = "Start a check run (a bulk access check)",
+    params(("org" = String, Path, description = "The organisation id")),
+    request_body = StartRequest,
+    responses(
+        (status = 202, description = "The run, running", body = serde_json::Value),
+        OrgErrors,
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn start(
     State(state): State<AdminState>,
     caller: Caller,
@@ -174,6 +192,17 @@ pub async fn start(
 }
 
 /// The organisation's runs, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/check-runs",
+    tag = "check-runs",
+    summary = "List check runs, newest first",
+    params(("org" = String, Path, description = "The organisation id"), Paging),
+    responses(
+        (status = 200, description = "A page of runs", body = serde_json::Value),
+        OrgErrors
+    )
+)]
 pub async fn list(
     State(state): State<AdminState>,
     caller: Caller,
@@ -197,6 +226,17 @@ fn run_id(raw: &str) -> Result<CheckRunId, ApiError> {
 }
 
 /// One run: progress, counts per outcome and the changes since the previous run.
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/check-runs/{run}",
+    tag = "check-runs",
+    summary = "One check run with its counts and its changes since the previous run",
+    params(("org" = String, Path, description = "The organisation id"), ("run" = String, Path, description = "The check run id")),
+    responses(
+        (status = 200, description = "The run", body = serde_json::Value),
+        OrgErrors
+    )
+)]
 pub async fn get(
     State(state): State<AdminState>,
     caller: Caller,
@@ -218,6 +258,18 @@ pub async fn get(
 
 /// A run's results, optionally of one outcome: JSON pages, or every row as CSV with
 /// `Accept: text/csv`.
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/check-runs/{run}/results",
+    tag = "check-runs",
+    summary = "A check run's results, as JSON or CSV (`Accept: text/csv`)",
+    params(("org" = String, Path, description = "The organisation id"), ("run" = String, Path, description = "The check run id"), ResultsQuery),
+    responses(
+        (status = 200, description = "A page of results (or CSV)", body = serde_json::Value),
+        OrgErrors,
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn results(
     State(state): State<AdminState>,
     caller: Caller,

@@ -11,9 +11,12 @@ use impersync_store::{
     SecretString, SecretUpdate,
 };
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::Caller;
+use crate::openapi::OrgErrors;
 use crate::state::AdminState;
 
 /// The shortest poll interval the API accepts, in seconds.
@@ -32,7 +35,7 @@ fn patch<'de, D: Deserializer<'de>>(d: D) -> Result<Patch, D::Error> {
 /// The body of `PUT /api/orgs/{org}/email-config`. Secrets (`password`, `client_secret`,
 /// `refresh_token`) are write-only: absent keeps the stored value, a string sets it, `null`
 /// clears it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EmailConfigRequest {
     /// `ExchangeImpersonation` or `M365OAuthImpersonation`.
     pub access_type: Option<String>,
@@ -253,6 +256,17 @@ fn settings(
 }
 
 /// The saved configuration; secrets show as "set" or "not set".
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/email-config",
+    tag = "email-config",
+    summary = "The email configuration; secrets show as \"set\" or \"not set\"",
+    params(("org" = String, Path, description = "The organisation id")),
+    responses(
+        (status = 200, description = "The configuration", body = serde_json::Value),
+        OrgErrors
+    )
+)]
 pub async fn get(
     State(state): State<AdminState>,
     caller: Caller,
@@ -268,7 +282,21 @@ pub async fn get(
     Ok(Json(config))
 }
 
-/// Checks and saves the configuration (the store encrypts the secrets and audits the change).
+/// Checks and saves the configuration (the store encrypts the secrets and audits the change);
+/// a cached Microsoft 365 access token is dropped, as it may belong to the old settings.
+#[utoipa::path(
+    put,
+    path = "/api/orgs/{org}/email-config",
+    tag = "email-config",
+    summary = "Save the email configuration (secrets are write-only)",
+    params(("org" = String, Path, description = "The organisation id")),
+    request_body = EmailConfigRequest,
+    responses(
+        (status = 200, description = "The saved configuration with warnings", body = serde_json::Value),
+        OrgErrors,
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn put(
     State(state): State<AdminState>,
     caller: Caller,
@@ -277,12 +305,14 @@ pub async fn put(
 ) -> Result<Json<SavedEmailConfig>, ApiError> {
     let org = caller.org(&state, &org).await?;
     let Json(req) = body?;
-    Ok(Json(save(&org, req, true).await?))
+    Ok(Json(save(&state, &org, req, true).await?))
 }
 
-/// Checks a request and saves it (the store encrypts the secrets and audits the change);
-/// `saved` false keeps it as a draft. The panel's form saves through it too.
+/// Checks a request and saves it (the store encrypts the secrets and audits the change) and
+/// drops a cached Microsoft 365 access token; `saved` false keeps it as a draft. The
+/// panel's form saves through it too.
 pub(crate) async fn save(
+    state: &AdminState,
     org: &OrgStore<'_>,
     req: EmailConfigRequest,
     saved: bool,
@@ -297,5 +327,6 @@ pub(crate) async fn save(
     let (mut input, warnings) = settings(req, stored_account)?;
     input.saved = saved;
     let config = configs.save(input).await?;
+    state.m365().tokens.forget(org.id());
     Ok(SavedEmailConfig { config, warnings })
 }

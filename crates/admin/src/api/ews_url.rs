@@ -7,10 +7,24 @@ use axum::http::StatusCode;
 use impersync_engine::ews_url::{EwsUrlError, GeneratedEwsUrl};
 
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::Caller;
+use crate::openapi::OrgErrors;
 use crate::state::AdminState;
 
 /// Proposes the EWS URL.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/email-config/ews-url:generate",
+    tag = "email-config",
+    summary = "The magic wand: find the EWS URL",
+    params(("org" = String, Path, description = "The organisation id")),
+    responses(
+        (status = 200, description = "The URL found and how", body = serde_json::Value),
+        OrgErrors,
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody)
+    )
+)]
 pub async fn generate(
     State(state): State<AdminState>,
     caller: Caller,

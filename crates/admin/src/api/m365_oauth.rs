@@ -7,24 +7,28 @@ use axum::http::StatusCode;
 use impersync_engine::m365::M365Error;
 use impersync_store::{AccessType, OrgStore, SecretStatus};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::Caller;
+use crate::openapi::OrgErrors;
 use crate::state::AdminState;
 
 /// The answer to `POST /api/orgs/{org}/email-config/oauth:start`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OAuthStarted {
     /// Where to send the browser: the authority's sign-in page.
     pub authorize_url: String,
 }
 
 /// The token state of an organisation's Microsoft 365 sign-in.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OAuthState {
     /// The account that signed in, if one did.
     pub signed_in_account: Option<String>,
     /// Whether a refresh token is stored: "set" or "not set".
+    #[schema(value_type = String)]
     pub refresh_token: SecretStatus,
     /// When the cached access token expires (Unix milliseconds), if one is cached.
     pub access_token_expires_at: Option<i64>,
@@ -55,6 +59,20 @@ impl From<M365Error> for ApiError {
 
 /// Starts the sign-in: the authorization URL with `state` and a PKCE challenge; the
 /// verifier stays on the server, bound to the organisation and the caller.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/email-config/oauth:start",
+    tag = "email-config",
+    summary = "Start the Microsoft 365 sign-in of the service account",
+    params(("org" = String, Path, description = "The organisation id")),
+    responses(
+        (status = 200, description = "Where to send the browser", body = OAuthStarted),
+        OrgErrors,
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
+        (status = 429, description = "Too many sign-ins in progress", body = ErrorBody)
+    )
+)]
 pub async fn start(
     State(state): State<AdminState>,
     caller: Caller,
@@ -68,6 +86,18 @@ pub async fn start(
 }
 
 /// The signed-in account, whether a refresh token is stored, and the cache's state.
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/email-config/oauth",
+    tag = "email-config",
+    summary = "The Microsoft 365 token state (never a token)",
+    params(("org" = String, Path, description = "The organisation id")),
+    responses(
+        (status = 200, description = "The token state", body = OAuthState),
+        OrgErrors,
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody)
+    )
+)]
 pub async fn status(
     State(state): State<AdminState>,
     caller: Caller,

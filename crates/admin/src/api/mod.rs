@@ -15,9 +15,11 @@ pub mod tokens;
 pub mod users;
 
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// `?page=&per_page=` (page from 1).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
     /// The page, from 1.
     pub page: Option<u64>,

@@ -11,11 +11,13 @@ use axum::response::{Html, IntoResponse, Response};
 use impersync_engine::m365::{M365Error, SignInFailure};
 use impersync_store::OrgId;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::state::AdminState;
 
 /// The callback's query (RFC 6749 §4.1.2 and §4.1.2.1).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     /// The authorization code.
     pub code: Option<String>,
@@ -38,6 +40,18 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 /// Finishes the sign-in and redirects (303) to the panel, or shows why it failed.
+#[utoipa::path(
+    get,
+    path = "/oauth/callback",
+    security(()),
+    tag = "email-config",
+    summary = "Where the authority sends the browser back after the Microsoft 365 sign-in",
+    params(CallbackQuery),
+    responses(
+        (status = 303, description = "Signed in: on to the panel page /orgs/{org}/email-config"),
+        (status = 400, description = "The sign-in failed; an HTML page says why", body = String, content_type = "text/html")
+    )
+)]
 pub async fn callback(
     State(state): State<AdminState>,
     query: Result<Query<CallbackQuery>, QueryRejection>,

@@ -8,10 +8,23 @@ use impersync_store::{NewOrganisation, Organisation, OrganisationUpdate, Page};
 
 use super::Paging;
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::Caller;
+use crate::openapi::{OrgErrors, SignedInErrors};
 use crate::state::AdminState;
 
 /// The organisations the caller may see.
+#[utoipa::path(
+    get,
+    path = "/api/orgs",
+    tag = "orgs",
+    summary = "List the organisations the caller may see",
+    params(Paging),
+    responses(
+        (status = 200, description = "A page of organisations", body = serde_json::Value),
+        SignedInErrors
+    )
+)]
 pub async fn list(
     State(state): State<AdminState>,
     caller: Caller,
@@ -26,6 +39,19 @@ pub async fn list(
 }
 
 /// Creates an organisation (operators only).
+#[utoipa::path(
+    post,
+    path = "/api/orgs",
+    tag = "orgs",
+    summary = "Create an organisation (operators only)",
+    request_body = serde_json::Value,
+    responses(
+        (status = 201, description = "The organisation", body = serde_json::Value),
+        SignedInErrors,
+        (status = 403, description = "Not an operator", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(state): State<AdminState>,
     caller: Caller,
@@ -41,6 +67,17 @@ pub async fn create(
 }
 
 /// One organisation.
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}",
+    tag = "orgs",
+    summary = "One organisation",
+    params(("org" = String, Path, description = "The organisation id")),
+    responses(
+        (status = 200, description = "The organisation", body = serde_json::Value),
+        OrgErrors
+    )
+)]
 pub async fn get(
     State(state): State<AdminState>,
     caller: Caller,
@@ -50,6 +87,19 @@ pub async fn get(
 }
 
 /// Changes an organisation's name or domains.
+#[utoipa::path(
+    patch,
+    path = "/api/orgs/{org}",
+    tag = "orgs",
+    summary = "Rename an organisation or change its domains",
+    params(("org" = String, Path, description = "The organisation id")),
+    request_body = serde_json::Value,
+    responses(
+        (status = 200, description = "The organisation", body = serde_json::Value),
+        OrgErrors,
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn update(
     State(state): State<AdminState>,
     caller: Caller,
@@ -62,6 +112,17 @@ pub async fn update(
 }
 
 /// Deletes an organisation.
+#[utoipa::path(
+    delete,
+    path = "/api/orgs/{org}",
+    tag = "orgs",
+    summary = "Delete an organisation (operators only)",
+    params(("org" = String, Path, description = "The organisation id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        OrgErrors
+    )
+)]
 pub async fn delete(
     State(state): State<AdminState>,
     caller: Caller,

@@ -10,15 +10,18 @@ use axum::response::{IntoResponse, Response};
 use impersync_store::{AdminAccount, Principal};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::auth::password;
 use crate::auth::session::{SESSION_COOKIE, Session};
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::{Caller, Credential};
+use crate::openapi::SignedInErrors;
 use crate::state::AdminState;
 
 /// The login form.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Login {
     username: String,
     password: String,
@@ -111,6 +114,20 @@ pub(crate) async fn sign_in(
 }
 
 /// Signs in; sets the session cookie and answers the CSRF token.
+#[utoipa::path(
+    post,
+    path = "/api/login",
+    security(()),
+    tag = "session",
+    summary = "Sign in: a session cookie and its CSRF token",
+    request_body = Login,
+    responses(
+        (status = 200, description = "Signed in; the body holds `csrf_token`", body = serde_json::Value),
+        (status = 400, description = "The request is malformed", body = ErrorBody),
+        SignedInErrors,
+        (status = 429, description = "Too many failed logins", body = ErrorBody)
+    )
+)]
 pub async fn login(
     State(state): State<AdminState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -132,6 +149,16 @@ pub(crate) fn session_cookie(state: &AdminState, id: &str) -> HeaderValue {
 }
 
 /// Signs out: ends the session and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/logout",
+    tag = "session",
+    summary = "Sign out of the session",
+    responses(
+        (status = 204, description = "Signed out"),
+        SignedInErrors
+    )
+)]
 pub async fn logout(State(state): State<AdminState>, caller: Caller) -> Response {
     if let Credential::Session(id) = &caller.credential {
         state.inner.sessions.remove(id);

@@ -7,18 +7,33 @@ use axum::http::StatusCode;
 use impersync_store::{ApiToken, TokenId};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::Caller;
+use crate::openapi::SignedInErrors;
 use crate::state::AdminState;
 
 /// A new token's name.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewToken {
     name: String,
 }
 
 /// Issues a token; its value is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    tag = "tokens",
+    summary = "Create an API bearer token (shown once)",
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "The token, shown once", body = serde_json::Value),
+        SignedInErrors,
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(state): State<AdminState>,
     caller: Caller,
@@ -42,6 +57,16 @@ pub async fn create(
 }
 
 /// The caller's tokens (without their values).
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    tag = "tokens",
+    summary = "List the caller's API tokens (never the tokens themselves)",
+    responses(
+        (status = 200, description = "The tokens' metadata", body = serde_json::Value),
+        SignedInErrors
+    )
+)]
 pub async fn list(
     State(state): State<AdminState>,
     caller: Caller,
@@ -50,6 +75,18 @@ pub async fn list(
 }
 
 /// Revokes a token.
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    tag = "tokens",
+    summary = "Revoke an API token",
+    params(("id" = String, Path, description = "The token id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        SignedInErrors,
+        (status = 404, description = "No such token", body = ErrorBody)
+    )
+)]
 pub async fn revoke(
     State(state): State<AdminState>,
     caller: Caller,

@@ -8,13 +8,27 @@ use axum::http::StatusCode;
 use impersync_store::{ImportOutcome, ImportRow, NewUser, OrgStore, Page, User, UserFilter};
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::{Paging, csv};
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::extract::Caller;
+use crate::openapi::OrgErrors;
 use crate::state::AdminState;
 
 /// One page of users.
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/users",
+    tag = "users",
+    summary = "List an organisation's users with their last check",
+    params(("org" = String, Path, description = "The organisation id"), Paging),
+    responses(
+        (status = 200, description = "A page of users", body = serde_json::Value),
+        OrgErrors
+    )
+)]
 pub async fn list(
     State(state): State<AdminState>,
     caller: Caller,
@@ -30,6 +44,20 @@ pub async fn list(
 }
 
 /// Adds a user.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/users",
+    tag = "users",
+    summary = "Add a user",
+    params(("org" = String, Path, description = "The organisation id")),
+    request_body = serde_json::Value,
+    responses(
+        (status = 201, description = "The user", body = serde_json::Value),
+        OrgErrors,
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(state): State<AdminState>,
     caller: Caller,
@@ -49,7 +77,7 @@ pub async fn create(
 }
 
 /// A refused import row.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Rejected {
     /// The row's line in the file.
     pub line: usize,
@@ -60,7 +88,7 @@ pub struct Rejected {
 }
 
 /// The import's answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ImportAnswer {
     /// How many users were added.
     pub inserted: usize,
@@ -71,6 +99,20 @@ pub struct ImportAnswer {
 }
 
 /// Imports users from a CSV body with the header `email,display_name`.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/users:import",
+    tag = "users",
+    summary = "Import users from CSV (`email,display_name`)",
+    params(("org" = String, Path, description = "The organisation id")),
+    request_body(content = String, content_type = "text/csv", description = "CSV with the header `email,display_name`"),
+    responses(
+        (status = 200, description = "What was inserted and what was refused", body = ImportAnswer),
+        OrgErrors,
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn import(
     State(state): State<AdminState>,
     caller: Caller,

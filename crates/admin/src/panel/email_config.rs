@@ -435,7 +435,7 @@ pub(crate) async fn store_form(
     saved: bool,
 ) -> Result<Result<Vec<String>, Response>, PanelError> {
     let result = match form.request() {
-        Ok(req) => save(org, req, saved).await.map(|s| s.warnings),
+        Ok(req) => save(state, org, req, saved).await.map(|s| s.warnings),
         Err(e) => Err(e),
     };
     match result {
@@ -509,7 +509,7 @@ pub async fn magic_wand(
         && !form.password.is_empty();
     if typed_credentials && let Ok(mut req) = form.request() {
         req.autodiscover |= req.ews_url.is_none();
-        if let Err(e) = save(&scope, req, false).await {
+        if let Err(e) = save(&state, &scope, req, false).await {
             let text = format!("Autodiscover not tried: {}", e.message);
             return Ok(ews_url_field(
                 &wand,

@@ -7,6 +7,7 @@ use argon2::Params;
 use impersync_admin::{AdminOptions, AdminState};
 use impersync_engine::Engine;
 use impersync_engine::check_run::CheckRunSettings;
+use impersync_engine::m365::M365Options;
 use impersync_store::{NewAdmin, NewOrganisation, OrgStore, Principal, Role};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -60,10 +61,20 @@ pub async fn start_engine(
     options: AdminOptions,
     settings: CheckRunSettings,
 ) -> Server {
+    start_m365(db, options, settings, &M365Options::default()).await
+}
+
+/// Starts a server on `db` whose engine has these check-run and Microsoft 365 settings.
+pub async fn start_m365(
+    db: &TestDb,
+    options: AdminOptions,
+    settings: CheckRunSettings,
+    m365: &M365Options,
+) -> Server {
     let store = impersync_store::Store::open(db.options().master_key(MASTER_KEY))
         .await
         .unwrap();
-    let engine = Engine::with_settings(store, options.network.clone(), settings);
+    let engine = Engine::with_options(store, options.network.clone(), settings, m365);
     let state = AdminState::with_engine(engine, options);
     assert_eq!(
         state

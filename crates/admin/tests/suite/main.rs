@@ -8,6 +8,8 @@ mod check_runs;
 mod common;
 mod email_config;
 mod ews_url;
+mod m365_oauth;
+mod openapi;
 mod panel;
 mod panel_check_runs;
 mod panel_email_config;

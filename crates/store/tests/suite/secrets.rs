@@ -535,3 +535,59 @@ async fn rotate_key_reencrypts_every_secret(db: &TestDb) {
     ));
 }
 store_test!(rotate_key_reencrypts_every_secret);
+
+async fn a_rotated_refresh_token_replaces_only_the_one_it_came_from(db: &TestDb) {
+    let store = db.open().await;
+    let (contoso, fabrikam) = save_secrets(&store).await;
+    let op = operator();
+    let scope = store.org(&op, fabrikam).await.unwrap();
+    let configs = scope.email_config();
+    let refresh_of = |c: impersync_store::EmailCredentials| match c.access {
+        AccessType::M365OAuthImpersonation { refresh_token, .. } => refresh_token,
+        AccessType::ExchangeImpersonation { .. } => panic!("not M365"),
+    };
+    let stored = || async { refresh_of(configs.credentials().await.unwrap().unwrap()) };
+    let first = SecretString::new(REFRESH_TOKEN);
+    let rotated = SecretString::new("0.RotatedRefreshToken-a1");
+    assert!(
+        configs
+            .rotate_refresh_token(&first, &rotated)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stored().await, Some(rotated.clone()));
+    let audit_before = store
+        .audit_log(&op)
+        .list(PageRequest::first(100))
+        .await
+        .unwrap()
+        .total;
+
+    // A refresh that started from the old token loses against what is stored now.
+    let late = SecretString::new("0.LateRotation-b2");
+    assert!(!configs.rotate_refresh_token(&first, &late).await.unwrap());
+    assert_eq!(stored().await, Some(rotated));
+    let audit_after = store
+        .audit_log(&op)
+        .list(PageRequest::first(100))
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(audit_after, audit_before, "rotation is not audited");
+
+    // Not an M365 configuration: nothing to rotate.
+    let exchange = store.org(&op, contoso).await.unwrap();
+    assert!(
+        !exchange
+            .email_config()
+            .rotate_refresh_token(&first, &late)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !everything_stored(db)
+            .await
+            .contains("0.RotatedRefreshToken-a1")
+    );
+}
+store_test!(a_rotated_refresh_token_replaces_only_the_one_it_came_from);
