@@ -12,8 +12,12 @@ use crate::error::ApiError;
 /// Why a panel request did not produce its page.
 #[derive(Debug)]
 pub enum PanelError {
-    /// Not signed in: go to the login page.
-    SignIn,
+    /// Not signed in: go to the login page (`htmx`: the request came from htmx, which
+    /// is told to load the page instead of swapping it into a fragment).
+    SignIn {
+        /// Whether htmx asked.
+        htmx: bool,
+    },
     /// A failure shown as a page with its status.
     Page(ApiError),
 }
@@ -49,7 +53,10 @@ impl From<StoreError> for PanelError {
 impl IntoResponse for PanelError {
     fn into_response(self) -> Response {
         match self {
-            Self::SignIn => Redirect::to("/login").into_response(),
+            Self::SignIn { htmx: false } => Redirect::to("/login").into_response(),
+            Self::SignIn { htmx: true } => {
+                ([("hx-redirect", "/login")], StatusCode::UNAUTHORIZED).into_response()
+            }
             Self::Page(e) => {
                 let title = e.status.canonical_reason().unwrap_or("Error");
                 let body = html! {

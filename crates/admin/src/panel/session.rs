@@ -2,6 +2,7 @@
 //! cookie), its admin account and its CSRF token.
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use impersync_store::{AdminAccount, OrgStore, Principal, Role};
 
@@ -70,6 +71,11 @@ impl PanelUser {
     }
 }
 
+/// Whether htmx sent the request (it adds `HX-Request`).
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
 /// The CSRF token an htmx request sends in its header, if any.
 pub fn header_token(parts: &Parts) -> Option<String> {
     parts
@@ -83,14 +89,21 @@ impl FromRequestParts<AdminState> for PanelUser {
     type Rejection = PanelError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AdminState) -> Result<Self, PanelError> {
-        let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(PanelError::SignIn)?;
-        let session = state.inner.sessions.get(id).ok_or(PanelError::SignIn)?;
+        let signed_out = PanelError::SignIn {
+            htmx: is_htmx(&parts.headers),
+        };
+        let Some(id) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(signed_out);
+        };
+        let Some(session) = state.inner.sessions.get(id) else {
+            return Err(signed_out);
+        };
         let account = state
             .store()
             .auth()
             .admin(session.admin)
             .await?
-            .ok_or(PanelError::SignIn)?;
+            .ok_or(signed_out)?;
         Ok(Self {
             account,
             session_id: id.to_string(),
@@ -108,7 +121,7 @@ impl OptionalFromRequestParts<AdminState> for PanelUser {
     ) -> Result<Option<Self>, PanelError> {
         match <Self as FromRequestParts<AdminState>>::from_request_parts(parts, state).await {
             Ok(user) => Ok(Some(user)),
-            Err(PanelError::SignIn) => Ok(None),
+            Err(PanelError::SignIn { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }

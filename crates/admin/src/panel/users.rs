@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::error::PanelError;
 use super::form::{CSRF_FIELD, CsrfForm, NoFields};
 use super::layout::{self, Tab, csrf_field, outcome_badge, pager, query_value};
-use super::session::PanelUser;
+use super::session::{PanelUser, is_htmx};
 use crate::api::users::{ImportAnswer, import_csv};
 use crate::auth::session::FlashLevel;
 use crate::error::ApiError;
@@ -201,7 +201,7 @@ pub async fn set_activation(
         Ok(_) => None,
         Err(e) => Some(refused(e)?),
     };
-    if headers.contains_key("hx-request") && problem.is_none() {
+    if is_htmx(&headers) && problem.is_none() {
         let updated = users.get(id).await?;
         return Ok(row(&user, org.id(), &updated, &back).into_response());
     }
@@ -221,7 +221,7 @@ pub async fn set_activation(
         }
     }
     let link = back.link(org.id(), back.page());
-    if headers.contains_key("hx-request") {
+    if is_htmx(&headers) {
         // The browser would follow a 303 inside htmx's request and swap the whole page into
         // the row; ask htmx to load the list (with the message) as a page instead.
         let value = HeaderValue::from_str(&link).map_err(|_| PanelError::not_found("page"))?;
