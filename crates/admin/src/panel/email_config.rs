@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::state::AdminState;
 
 /// The form's fields, as typed (secrets are never filled in).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct EmailConfigForm {
     #[serde(default)]
     access_type: String,
@@ -474,8 +474,9 @@ pub async fn submit(
     Ok(Redirect::to(&format!("/orgs/{}/email-config", org.id())).into_response())
 }
 
-/// "Check Users Exchange Impersonated Access": keeps the form as a draft (so the check uses
-/// what was typed) and checks every user.
+/// "Check Users Exchange Impersonated Access": keeps a changed form as a draft (so the
+/// check uses what was typed; a saved configuration checked unchanged stays saved) and
+/// checks every user.
 pub async fn check(
     State(state): State<AdminState>,
     Path(org): Path<String>,
@@ -483,7 +484,12 @@ pub async fn check(
 ) -> Result<Response, PanelError> {
     let CsrfForm { user, form } = post;
     let org = user.org(&state, &org).await?;
-    if let Err(page) = store_form(&state, &user, &org, &form, false).await? {
+    let stored = org.email_config().get().await?;
+    let unchanged = stored.as_ref().is_some_and(|c| c.settings.saved)
+        && form.password.is_empty()
+        && form.client_secret.is_empty()
+        && EmailConfigForm::from_config(stored.as_ref()).0 == form;
+    if !unchanged && let Err(page) = store_form(&state, &user, &org, &form, false).await? {
         return Ok(page);
     }
     let back = format!("/orgs/{}/email-config", org.id());

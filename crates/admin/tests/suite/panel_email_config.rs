@@ -172,6 +172,36 @@ async fn panel_email_config_save_errors_and_secrets(db: &TestDb) {
         other => panic!("{other:?}"),
     }
 
+    // Checking the saved configuration unchanged keeps it saved; a changed form becomes a
+    // draft. (No users yet, so the check itself does not start, and says so.)
+    let (status, location, _) = b.post(&format!("{tab}/check"), &again).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, tab.as_str())
+    );
+    assert!(
+        contoso
+            .email_config()
+            .get()
+            .await
+            .unwrap()
+            .unwrap()
+            .settings
+            .saved
+    );
+    let (_, _, page) = b.get(&tab).await;
+    assert!(page.contains("The check did not start:"), "{page}");
+    let changed = with(&again, &[("logon", "CONTOSO\\Other")]);
+    let (status, _, _) = b.post(&format!("{tab}/check"), &changed).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let draft = contoso.email_config().get().await.unwrap().unwrap();
+    assert!(
+        !draft.settings.saved,
+        "a changed form is checked as a draft"
+    );
+    let (_, _, page) = b.get(&tab).await;
+    assert!(page.contains("This configuration is a draft"), "{page}");
+
     // An M365 configuration with a client secret.
     let m365 = [
         ("access_type", "M365OAuthImpersonation"),
