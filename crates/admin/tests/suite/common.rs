@@ -88,6 +88,11 @@ pub async fn start_m365(
         None,
         "only once"
     );
+    serve(state).await
+}
+
+/// Serves `state` on a free loopback port until the returned server is dropped.
+pub async fn serve(state: AdminState) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
