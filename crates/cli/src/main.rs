@@ -63,6 +63,9 @@ async fn main() {
         Command::Migrate(args) => store_cmd::migrate(args).await.map(|()| 0),
         Command::RotateKey(args) => store_cmd::rotate_key(args).await.map(|()| 0),
         Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await.map(|()| 0),
+        Command::Bench(bench::BenchCommand::CheckRun(args)) => {
+            bench::check_run(args).await.map(|()| 0)
+        }
         Command::Bench(bench::BenchCommand::CheckAccess(args)) => {
             bench::check_access(args).await.map(|()| 0)
         }

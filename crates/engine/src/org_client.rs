@@ -147,8 +147,13 @@ impl ClientPlan {
         })
     }
 
-    /// Finds the EWS URL (running Autodiscover if configured) and builds the client.
-    pub async fn connect(&self, network: &Network) -> Result<Arc<ExchangeClient>, OrgClientError> {
+    /// Finds the EWS URL (running Autodiscover if configured) and builds the client, which
+    /// sends at most `max_concurrency` requests at once (never more than the server allows).
+    pub async fn connect(
+        &self,
+        network: &Network,
+        max_concurrency: usize,
+    ) -> Result<Arc<ExchangeClient>, OrgClientError> {
         let transport = network.transport(self.tls.clone());
         let url = match &self.source {
             UrlSource::Given(url) => url.clone(),
@@ -168,6 +173,7 @@ impl ClientPlan {
         };
         let mut config = ExchangeConfig::new(url, self.credentials.clone());
         config.transport = transport;
+        config.governor.max_concurrency = max_concurrency.max(1);
         Ok(Arc::new(ExchangeClient::new(config)?))
     }
 }
@@ -216,4 +222,81 @@ pub fn discovery_summary(discovery: &Discovery) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(password: Option<&str>) -> EmailCredentials {
+        EmailCredentials {
+            access: AccessType::ExchangeImpersonation {
+                logon: "CONTOSO\\svc".into(),
+                auth: ExchangeAuth::Ntlm,
+                password: password.map(SecretString::from),
+            },
+            ews_url: Some("https://mail.contoso.test/EWS/Exchange.asmx".into()),
+            autodiscover: false,
+            tls_policy: "verify".into(),
+            id_type: "SmtpAddress".into(),
+            folders: vec!["inbox".into()],
+            poll_interval_secs: 300,
+            lab: false,
+            saved: true,
+        }
+    }
+
+    fn m365() -> EmailCredentials {
+        EmailCredentials {
+            access: AccessType::M365OAuthImpersonation {
+                authority: "https://login.microsoftonline.com".into(),
+                tenant: "contoso.test".into(),
+                client_id: "app".into(),
+                redirect_url: "https://impersync.contoso.test/oauth/callback".into(),
+                client_secret: None,
+                refresh_token: Some(SecretString::from("refresh")),
+                signed_in_account: Some("svc@contoso.test".into()),
+            },
+            ..exchange(None)
+        }
+    }
+
+    fn refused(settings: &EmailCredentials, bearer: Option<Secret>) -> String {
+        ClientPlan::new(settings, bearer, None)
+            .expect_err("refused")
+            .to_string()
+    }
+
+    #[test]
+    fn each_missing_piece_is_named() {
+        assert!(ClientPlan::new(&exchange(Some("pw")), None, None).is_ok());
+        assert!(refused(&exchange(None), None).contains("password of CONTOSO\\svc"));
+        let mut bad = exchange(Some("pw"));
+        bad.tls_policy = "trust-me".into();
+        assert!(refused(&bad, None).contains("TLS policy"));
+        let mut bad = exchange(Some("pw"));
+        bad.id_type = "Nickname".into();
+        assert!(refused(&bad, None).contains("id type"));
+        let mut bad = exchange(Some("pw"));
+        bad.ews_url = Some("http://mail.contoso.test/EWS/Exchange.asmx".into());
+        assert!(refused(&bad, None).contains("http://"), "not a lab");
+        bad.lab = true;
+        assert!(
+            ClientPlan::new(&bad, None, None).is_ok(),
+            "a lab may use http"
+        );
+        bad.ews_url = None;
+        assert!(refused(&bad, None).contains("no EWS URL"));
+        bad.autodiscover = true;
+        assert!(refused(&bad, None).contains("Autodiscover needs an address"));
+        assert!(ClientPlan::new(&bad, None, Some("alice@contoso.test")).is_ok());
+    }
+
+    #[test]
+    fn microsoft_365_needs_a_token() {
+        assert!(refused(&m365(), None).contains("sign in with Microsoft 365"));
+        let plan = ClientPlan::new(&m365(), Some(Secret::new("s3cr3t-access")), None).unwrap();
+        assert_eq!(plan.credentials.scheme(), "Bearer");
+        assert!(!format!("{plan:?}").contains("s3cr3t-access"));
+    }
 }

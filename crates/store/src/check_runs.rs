@@ -10,6 +10,7 @@ use crate::audit;
 use crate::db::{Page, PageRequest, now_millis};
 use crate::error::{StoreError, is_unique_violation, require_row};
 use crate::ids::{AdminId, CheckRunId, OrgId, UserId};
+use crate::store::Conn;
 use crate::tenant::Scope;
 
 /// The outcome name of a successful check.
@@ -81,6 +82,8 @@ pub struct CheckRun {
     pub failed: u64,
     /// A note, e.g. why it failed.
     pub note: Option<String>,
+    /// When its job last reported being alive (Unix milliseconds).
+    pub heartbeat_at: Option<i64>,
 }
 
 /// One user's result, to add to a run.
@@ -127,6 +130,82 @@ pub struct CheckResult {
     pub checked_at: i64,
 }
 
+/// Results written by one statement (10 parameters each, well within both backends' limits).
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// Inserts results (skipping addresses the run has); how many were inserted.
+async fn insert_results(
+    conn: &mut Conn,
+    org: OrgId,
+    run: CheckRunId,
+    rows: &[(String, &NewCheckResult)],
+) -> Result<u64, StoreError> {
+    // $1 run, $2 org; then per row: email, user id, outcome, code, detail, remedy, ms, at.
+    let values = (0..rows.len())
+        .map(|r| {
+            let p = |c: usize| format!("${}", 3 + r * 8 + c);
+            format!(
+                "($1, $2, {email}, COALESCE((SELECT id FROM users WHERE org_id = $2 AND id = {user}), \
+                 (SELECT id FROM users WHERE org_id = $2 AND email = {email})), {}, {}, {}, {}, {}, {})",
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                email = p(0),
+                user = p(1),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO check_results (run_id, org_id, email, user_id, outcome, code, detail, remedy, duration_ms, checked_at) \
+         VALUES {values} ON CONFLICT (run_id, email) DO NOTHING"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(run.get())
+        .bind(org.get());
+    for (email, r) in rows {
+        query = query
+            .bind(email.clone())
+            .bind(r.user_id.map(UserId::get))
+            .bind(r.outcome.clone())
+            .bind(r.code.clone())
+            .bind(r.detail.clone())
+            .bind(r.remedy.clone())
+            .bind(i(r.duration_ms))
+            .bind(r.checked_at);
+    }
+    Ok(query.execute(&mut *conn).await?.rows_affected())
+}
+
+/// Copies the run's stored results of these addresses into the users' last check.
+async fn link_last_check(
+    conn: &mut Conn,
+    org: OrgId,
+    run: CheckRunId,
+    rows: &[(String, &NewCheckResult)],
+) -> Result<(), StoreError> {
+    // $1 run, $2 org, then the addresses.
+    let emails: Vec<String> = (0..rows.len()).map(|n| format!("${}", 3 + n)).collect();
+    let sql = format!(
+        "UPDATE users SET last_check_outcome = r.outcome, last_check_detail = r.detail, \
+         last_check_at = r.checked_at, last_check_run_id = r.run_id \
+         FROM check_results r WHERE r.run_id = $1 AND r.org_id = $2 AND users.org_id = $2 \
+         AND users.email = r.email AND r.email IN ({})",
+        emails.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(run.get())
+        .bind(org.get());
+    for (email, _) in rows {
+        query = query.bind(email.clone());
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// A user whose outcome differs from the previous run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResultChange {
@@ -161,6 +240,7 @@ fn run_from_row(row: &AnyRow) -> Result<CheckRun, StoreError> {
         ok: u(row.try_get("ok")?),
         failed: u(row.try_get("failed")?),
         note: row.try_get("note")?,
+        heartbeat_at: row.try_get("heartbeat_at")?,
     })
 }
 
@@ -181,7 +261,7 @@ fn result_from_row(row: &AnyRow) -> Result<CheckResult, StoreError> {
 }
 
 const RUN_COLUMNS_BY_ID: &str = "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, \
-     failed, note FROM check_runs WHERE org_id = $1 AND id = $2";
+     failed, note, heartbeat_at FROM check_runs WHERE org_id = $1 AND id = $2";
 
 /// One organisation's check runs.
 #[derive(Debug, Clone, Copy)]
@@ -197,6 +277,12 @@ impl<'a> CheckRuns<'a> {
     /// Starts a run over `total` users. Fails with [`StoreError::CheckRunAlreadyRunning`]
     /// while another run of the organisation is running.
     pub async fn start(&self, total: u64) -> Result<CheckRun, StoreError> {
+        self.start_for(total, "unspecified").await
+    }
+
+    /// Starts a run over `total` users, recording in the audit log which users were
+    /// selected (e.g. `all`, `emails`, `failed_last_time`); as [`CheckRuns::start`].
+    pub async fn start_for(&self, total: u64, selection: &str) -> Result<CheckRun, StoreError> {
         let run = CheckRun {
             id: CheckRunId::generate(),
             org_id: self.scope.org,
@@ -209,6 +295,11 @@ impl<'a> CheckRuns<'a> {
             ok: 0,
             failed: 0,
             note: None,
+            heartbeat_at: None,
+        };
+        let run = CheckRun {
+            heartbeat_at: Some(run.started_at),
+            ..run
         };
         let mut tx = self.scope.store.db().begin_write().await?;
         let inserted = sqlx::query(
@@ -239,7 +330,7 @@ impl<'a> CheckRuns<'a> {
             self.scope.principal,
             "check_run.started",
             Some(self.scope.org),
-            serde_json::json!({"run_id": run.id, "total": total}),
+            serde_json::json!({"run_id": run.id, "total": total, "selection": selection}),
         )
         .await?;
         tx.commit().await?;
@@ -260,7 +351,7 @@ impl<'a> CheckRuns<'a> {
     /// The running run, if there is one.
     pub async fn running(&self) -> Result<Option<CheckRun>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note, heartbeat_at \
              FROM check_runs WHERE org_id = $1 AND status = 'running'",
         )
         .bind(self.scope.org.get())
@@ -278,7 +369,7 @@ impl<'a> CheckRuns<'a> {
             .await?
             .try_get("n")?;
         let rows = sqlx::query(
-            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note, heartbeat_at \
              FROM check_runs WHERE org_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3",
         )
         .bind(self.scope.org.get())
@@ -307,7 +398,7 @@ impl<'a> CheckRuns<'a> {
     /// run's progress counters, and each user's last check outcome. A result is linked to
     /// the organisation's user with its `user_id`, or else with its address. A result for an address
     /// the run already has is skipped (so a resumed run can resend a batch). Returns how
-    /// many results were added.
+    /// many results were added. Rows are written many to a statement.
     pub async fn add_results(
         &self,
         id: CheckRunId,
@@ -325,57 +416,27 @@ impl<'a> CheckRuns<'a> {
         {
             return Err(StoreError::CheckRunNotRunning(id));
         }
-        let (mut added, mut ok) = (0u64, 0u64);
-        for result in results {
-            let email = result.email.trim().to_lowercase();
-            let inserted = sqlx::query(
-                "INSERT INTO check_results (run_id, org_id, email, user_id, outcome, code, detail, remedy, duration_ms, checked_at) \
-                 SELECT $1, $2, $3, COALESCE((SELECT id FROM users WHERE org_id = $2 AND id = $4), \
-                 (SELECT id FROM users WHERE org_id = $2 AND email = $3)), $5, $9, $6, $10, $7, $8 \
-                 WHERE 1 = 1 ON CONFLICT (run_id, email) DO NOTHING",
-            )
-            .bind(id.get())
-            .bind(self.scope.org.get())
-            .bind(&email)
-            .bind(result.user_id.map(UserId::get))
-            .bind(&result.outcome)
-            .bind(&result.detail)
-            .bind(i(result.duration_ms))
-            .bind(result.checked_at)
-            .bind(result.code.as_deref())
-            .bind(&result.remedy)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
-                continue;
-            }
-            added += 1;
-            if result.outcome == OUTCOME_OK {
-                ok += 1;
-            }
-            sqlx::query(
-                "UPDATE users SET last_check_outcome = $1, last_check_detail = $2, last_check_at = $3, \
-                 last_check_run_id = $4 WHERE org_id = $5 AND email = $6",
-            )
-            .bind(&result.outcome)
-            .bind(&result.detail)
-            .bind(result.checked_at)
-            .bind(id.get())
-            .bind(self.scope.org.get())
-            .bind(&email)
-            .execute(&mut *tx)
-            .await?;
+        let mut seen = std::collections::HashSet::new();
+        let unique: Vec<(String, &NewCheckResult)> = results
+            .iter()
+            .map(|r| (r.email.trim().to_lowercase(), r))
+            .filter(|(email, _)| seen.insert(email.clone()))
+            .collect();
+        let mut added = 0u64;
+        for chunk in unique.chunks(ROWS_PER_STATEMENT) {
+            added += insert_results(&mut tx, self.scope.org, id, chunk).await?;
+            link_last_check(&mut tx, self.scope.org, id, chunk).await?;
         }
         sqlx::query(
-            "UPDATE check_runs SET checked = checked + $1, ok = ok + $2, failed = failed + $3, heartbeat_at = $6 \
-             WHERE org_id = $4 AND id = $5",
+            "UPDATE check_runs SET \
+             checked = (SELECT COUNT(*) FROM check_results WHERE run_id = $1), \
+             ok = (SELECT COUNT(*) FROM check_results WHERE run_id = $1 AND outcome = $3), \
+             failed = (SELECT COUNT(*) FROM check_results WHERE run_id = $1 AND outcome <> $3), \
+             heartbeat_at = $4 WHERE id = $1 AND org_id = $2",
         )
-        .bind(i(added))
-        .bind(i(ok))
-        .bind(i(added - ok))
-        .bind(self.scope.org.get())
         .bind(id.get())
+        .bind(self.scope.org.get())
+        .bind(OUTCOME_OK)
         .bind(now_millis())
         .execute(&mut *tx)
         .await?;
@@ -403,6 +464,10 @@ impl<'a> CheckRuns<'a> {
             return Ok(None);
         };
         let now = now_millis();
+        let last_sign = running.heartbeat_at.unwrap_or(running.started_at);
+        if last_sign >= now.saturating_sub(i(stale_after_ms)) {
+            return Ok(None);
+        }
         let mut tx = self.scope.store.db().begin_write().await?;
         let note = format!(
             "interrupted: the job stopped reporting progress (no heartbeat for {} s); start a new run",
@@ -545,7 +610,7 @@ impl<'a> CheckRuns<'a> {
     pub async fn previous(&self, id: CheckRunId) -> Result<Option<CheckRun>, StoreError> {
         let run = self.get(id).await?;
         let row = sqlx::query(
-            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note \
+            "SELECT id, org_id, status, started_at, finished_at, started_by, total, checked, ok, failed, note, heartbeat_at \
              FROM check_runs WHERE org_id = $1 AND id <> $2 AND status <> 'running' \
              AND (started_at < $3 OR (started_at = $3 AND id < $2)) \
              ORDER BY started_at DESC, id DESC LIMIT 1",

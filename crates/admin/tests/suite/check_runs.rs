@@ -281,6 +281,10 @@ async fn run_results_csv_diff_and_failed_last_time(db: &TestDb) {
     )
     .await;
     assert!(audit.contains("check_run.started") && audit.contains("check_run.finished"));
+    assert!(
+        audit.contains("\"selection\":\"failed_last_time\""),
+        "{audit}"
+    );
     assert!(!audit.contains(sim::PASSWORD));
 }
 backend_test!(run_results_csv_diff_and_failed_last_time);
@@ -294,7 +298,15 @@ async fn wrong_password_finishes_with_auth_failed(db: &TestDb) {
     import(&s, &op, &org, &demo_users()[..3]).await;
     let (status, run) = start_run(&s, &op, &org, json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{run}");
-    let detail = wait_run(&s, &op, &org, run["id"].as_str().unwrap()).await;
+    // The engine's own wait: the job has ended when it returns (within the time limit).
+    let id = run["id"].as_str().unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        s.state.engine().wait_check_run(id.parse().unwrap()),
+    )
+    .await
+    .expect("the run ends");
+    let detail = get(&s, &op, &format!("/api/orgs/{org}/check-runs/{id}")).await;
     assert_eq!(detail["status"], "finished", "{detail}");
     assert_eq!(detail["done"], 3);
     assert_eq!(detail["counts"], json!({"AuthFailed": 3}));

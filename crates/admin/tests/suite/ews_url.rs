@@ -154,5 +154,27 @@ async fn magic_wand_uses_autodiscover_then_falls_back(db: &TestDb) {
         reason.contains("autodiscover.contoso.test"),
         "each candidate named: {reason}"
     );
+
+    // A check run there ends as failed, saying why, instead of hanging (a DOMAIN\user logon
+    // has no address, so the run's Autodiscover asks for the first user's).
+    let run: Value = dead
+        .send(
+            &op,
+            Method::POST,
+            &format!("/api/orgs/{org}/check-runs"),
+            Some(json!({})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let detail = wait_run(&dead, &op, &org, run["id"].as_str().unwrap()).await;
+    assert_eq!(detail["status"], "failed", "{detail}");
+    let note = detail["note"].as_str().unwrap();
+    assert!(
+        note.contains("Autodiscover found no EWS URL for alice@contoso.test"),
+        "{note}"
+    );
+    assert_eq!(detail["done"], 0);
 }
 backend_test!(magic_wand_uses_autodiscover_then_falls_back);

@@ -39,13 +39,10 @@ pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
     impersync_exchange::install_default_provider();
     let dir = std::env::temp_dir().join(format!("impersync-bench-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let scenario_path = dir.join("scenario.toml");
-    std::fs::write(&scenario_path, bench_scenario::toml(args.users, 3))?;
     let users: Vec<String> = (1..=args.users).map(bench_scenario::user).collect();
     let users_path = dir.join("users.txt");
     std::fs::write(&users_path, users.join("\n"))?;
-    let sim = SimProcess::start(&scenario_path)?;
-    eprintln!("simulator (pid {}) at {}", sim.pid(), sim.base_url);
+    let sim = SimProcess::start_generated(&dir, args.users)?;
 
     let policy = UrlPolicy {
         allow_insecure_http: true,

@@ -1,6 +1,7 @@
 //! `impersync bench`: benchmarks that drive real servers on loopback.
 
 mod check;
+mod check_run;
 mod machine;
 mod report;
 mod scenario;
@@ -8,6 +9,7 @@ mod sim;
 mod sim_process;
 
 pub use check::{CheckBenchArgs, run as check_access};
+pub use check_run::{CheckRunBenchArgs, run as check_run};
 pub use sim::{SimBenchArgs, run as sim};
 
 /// Benchmarks.
@@ -17,4 +19,6 @@ pub enum BenchCommand {
     Sim(SimBenchArgs),
     /// Bulk impersonated access checks over generated users, with the exchangelib peer.
     CheckAccess(CheckBenchArgs),
+    /// A check run of generated users through the admin API, results stored in SQLite.
+    CheckRun(CheckRunBenchArgs),
 }

@@ -39,6 +39,16 @@ impl SimProcess {
         Ok(Self { child, base_url })
     }
 
+    /// Starts the simulator with the generated benchmark organisation of `users` mailboxes
+    /// (three Inbox items each), its scenario file written into `dir`.
+    pub fn start_generated(dir: &Path, users: u32) -> anyhow::Result<Self> {
+        let scenario_path = dir.join("scenario.toml");
+        std::fs::write(&scenario_path, super::scenario::toml(users, 3))?;
+        let sim = Self::start(&scenario_path)?;
+        eprintln!("simulator (pid {}) at {}", sim.pid(), sim.base_url);
+        Ok(sim)
+    }
+
     /// The simulator's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -57,7 +57,7 @@ async fn check_all(
     targets: Vec<CheckTarget>,
 ) -> Result<(), JobError> {
     let settings = engine.settings().clone();
-    let client = plan.connect(engine.network()).await?;
+    let client = plan.connect(engine.network(), settings.concurrency).await?;
     let (ids, emails): (Vec<UserId>, Vec<String>) =
         targets.into_iter().map(|t| (t.id, t.email)).unzip();
     let options = BulkOptions {

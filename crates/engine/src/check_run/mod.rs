@@ -51,7 +51,11 @@ impl Engine {
             .check_runs()
             .fail_stale(u64::try_from(stale_after).unwrap_or(u64::MAX))
             .await?;
-        let run = match scope.check_runs().start(targets.len() as u64).await {
+        let started = scope
+            .check_runs()
+            .start_for(targets.len() as u64, selection.name())
+            .await;
+        let run = match started {
             Err(StoreError::CheckRunAlreadyRunning { running, .. }) => {
                 return Err(CheckRunError::AlreadyRunning(running));
             }

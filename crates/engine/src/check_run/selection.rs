@@ -16,6 +16,15 @@ pub enum CheckSelection {
 }
 
 impl CheckSelection {
+    /// How the audit log names the selection: `all`, `emails` or `failed_last_time`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Emails(_) => "emails",
+            Self::FailedLastTime => "failed_last_time",
+        }
+    }
+
     /// The selected users among the organisation's, by address.
     pub(crate) fn resolve(
         &self,

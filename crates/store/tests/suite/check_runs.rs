@@ -262,3 +262,51 @@ async fn a_run_without_heartbeat_is_failed_as_interrupted(db: &TestDb) {
     );
 }
 store_test!(a_run_without_heartbeat_is_failed_as_interrupted);
+
+async fn large_batches_are_written_whole(db: &TestDb) {
+    let store = db.open().await;
+    let org = create_org(&store, "Contoso", "contoso.test").await;
+    let scope = store.org(&operator(), org.id).await.unwrap();
+    let emails: Vec<String> = (0..250).map(|n| format!("u{n:03}@contoso.test")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    import_users(&scope, &refs).await;
+    let runs = scope.check_runs();
+    let run = runs.start(250).await.unwrap();
+    // 250 results in one call (several statements), one address twice, every fifth failing.
+    let mut batch: Vec<_> = emails
+        .iter()
+        .enumerate()
+        .map(|(n, e)| result(e, if n % 5 == 0 { "NoMailbox" } else { "Ok" }))
+        .collect();
+    batch.push(result(&emails[7].to_uppercase(), "AuthFailed"));
+    assert_eq!(runs.add_results(run.id, &batch).await.unwrap(), 250);
+    assert_eq!(
+        runs.add_results(run.id, &batch[..120]).await.unwrap(),
+        0,
+        "resent"
+    );
+    let progress = runs.get(run.id).await.unwrap();
+    assert_eq!(
+        (progress.checked, progress.ok, progress.failed),
+        (250, 200, 50)
+    );
+    let u7 = scope.users().get_by_email(&emails[7]).await.unwrap();
+    assert_eq!(
+        u7.last_check.unwrap().outcome,
+        "Ok",
+        "the first of a repeat wins"
+    );
+    let u200 = scope.users().get_by_email(&emails[200]).await.unwrap();
+    let last = u200.last_check.unwrap();
+    assert_eq!(
+        (last.outcome.as_str(), last.run),
+        ("NoMailbox", Some(run.id))
+    );
+    let results = runs
+        .results(run.id, Some("NoMailbox"), PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(results.total, 50);
+    assert!(results.items.iter().all(|r| r.user_id.is_some()));
+}
+store_test!(large_batches_are_written_whole);
