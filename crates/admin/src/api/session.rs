@@ -41,6 +41,7 @@ fn cookie_header(state: &AdminState, value: &str, max_age: u64) -> HeaderValue {
 
 /// Signs in; sets the session cookie and answers the CSRF token.
 #[utoipa::path(
+    operation_id = "session_login",
     post,
     path = "/api/login",
     security(()),
@@ -124,6 +125,7 @@ pub async fn login(
 
 /// Signs out: ends the session and clears the cookie.
 #[utoipa::path(
+    operation_id = "session_logout",
     post,
     path = "/api/logout",
     tag = "session",
