@@ -13,6 +13,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{Content, OpenApi as OpenApiDocument, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
+use crate::api::check_runs::ResultView;
 use crate::error::ErrorBody;
 
 /// The document's fixed parts: title, description, security schemes, shared schemas.
@@ -25,7 +26,7 @@ use crate::error::ErrorBody;
                        (a session cookie; send its CSRF token as `x-csrf-token` on changes) or \
                        send an API token as `Authorization: Bearer ...`."
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, ResultView)),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session" = []))
 )]
@@ -66,6 +67,7 @@ impl Document {
 
 /// This document.
 #[utoipa::path(
+    operation_id = "openapi_openapi_json",
     get,
     path = "/api/openapi.json",
     tag = "meta",

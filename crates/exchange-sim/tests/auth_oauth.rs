@@ -486,3 +486,67 @@ async fn authorize_refuses_untrusted_redirects_and_missing_pkce() {
     assert_eq!(query["state"], "s1");
     assert!(!query.contains_key("code"));
 }
+
+/// The claims of a JWT's payload.
+fn jwt_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_microsoft_v2_layout_signs_in_and_an_openid_scope_names_the_account() {
+    let sim = TestSim::start(scenario()).await;
+    let client = support::client();
+    let (verifier, challenge) = pkce();
+    let mut params = authorize_params(&challenge, "st-v2");
+    params.retain(|(k, _)| *k != "scope");
+    params.push((
+        "scope",
+        "openid profile offline_access EWS.AccessAsUser.All",
+    ));
+    let authorize = sim.url("/contoso.test/oauth2/v2.0/authorize");
+    let form = client.get(&authorize).query(&params).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    params.extend([
+        ("username", "CONTOSO\\MasterImpersonation"),
+        ("password", support::MASTER_PASSWORD),
+    ]);
+    let answer = client.post(&authorize).form(&params).send().await.unwrap();
+    assert_eq!(answer.status(), 302);
+    let location = Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .expect("code")
+        .1
+        .to_string();
+    let response = client
+        .post(sim.url("/contoso.test/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", PANEL),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let claims = jwt_claims(&field(&body, "id_token"));
+    assert_eq!(claims["preferred_username"], MASTER);
+    assert_eq!(claims["aud"], PANEL);
+    // The refreshed pair names the account again; without `openid` there is no ID token.
+    let (status, body) = refresh(&sim, &field(&body, "refresh_token")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        jwt_claims(&field(&body, "id_token"))["preferred_username"],
+        MASTER
+    );
+    let (verifier, challenge) = pkce();
+    let code = sign_in(&sim, ALICE, USER_PASSWORD, &challenge).await;
+    let (status, body) = redeem(&sim, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("id_token").is_none(), "{body}");
+}

@@ -45,6 +45,7 @@ fn selection(req: &ActivationRequest) -> Result<UserSelection, ApiError> {
 
 /// Turns sync on for the selected users.
 #[utoipa::path(
+    operation_id = "activation_activate",
     post,
     path = "/api/orgs/{org}/users:activate",
     tag = "users",
@@ -72,6 +73,7 @@ pub async fn activate(
 
 /// Turns sync off for the selected users.
 #[utoipa::path(
+    operation_id = "activation_deactivate",
     post,
     path = "/api/orgs/{org}/users:deactivate",
     tag = "users",

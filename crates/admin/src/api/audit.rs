@@ -12,6 +12,7 @@ use crate::state::AdminState;
 
 /// The audit log, newest first.
 #[utoipa::path(
+    operation_id = "audit_list",
     get,
     path = "/api/audit",
     tag = "audit",

@@ -38,11 +38,13 @@ pub struct StartRequest {
 }
 
 /// A run as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RunView {
     /// Its id.
+    #[schema(value_type = String)]
     pub id: CheckRunId,
     /// `running`, `finished`, `cancelled` or `failed`.
+    #[schema(value_type = String)]
     pub status: CheckRunStatus,
     /// How many users it checks.
     pub total: u64,
@@ -57,6 +59,7 @@ pub struct RunView {
     /// When it ended, if it has.
     pub finished_at: Option<i64>,
     /// The admin who started it.
+    #[schema(value_type = Option<String>)]
     pub started_by: Option<AdminId>,
     /// Why it failed, if it did.
     pub note: Option<String>,
@@ -80,7 +83,7 @@ impl From<CheckRun> for RunView {
 }
 
 /// One run with its counts per outcome and the changes since the previous run.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RunDetail {
     /// The run.
     #[serde(flatten)]
@@ -88,13 +91,15 @@ pub struct RunDetail {
     /// Results per outcome class.
     pub counts: BTreeMap<String, u64>,
     /// The run compared with, if there is one.
+    #[schema(value_type = Option<String>)]
     pub previous_run: Option<CheckRunId>,
-    /// Users whose outcome differs from the previous run's.
+    /// Users whose outcome differs from the previous run's (`email`, `before`, `after`).
+    #[schema(value_type = Vec<Object>)]
     pub changes: Vec<ResultChange>,
 }
 
 /// One result as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ResultView {
     /// The address.
     pub email: String,
@@ -151,6 +156,7 @@ pub(crate) fn start_error(e: CheckRunError) -> ApiError {
 
 /// Starts a check run; 202 with the run.
 #[utoipa::path(
+    operation_id = "check_runs_start",
     post,
     path = "/api/orgs/{org}/check-runs",
     tag = "check-runs",
@@ -158,7 +164,7 @@ pub(crate) fn start_error(e: CheckRunError) -> ApiError {
     params(("org" = String, Path, description = "The organisation id")),
     request_body = StartRequest,
     responses(
-        (status = 202, description = "The run, running", body = serde_json::Value),
+        (status = 202, description = "The run, running", body = RunView),
         OrgErrors,
         (status = 409, description = "Conflicts with the current state", body = ErrorBody),
         (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
@@ -193,6 +199,7 @@ pub async fn start(
 
 /// The organisation's runs, newest first.
 #[utoipa::path(
+    operation_id = "check_runs_list",
     get,
     path = "/api/orgs/{org}/check-runs",
     tag = "check-runs",
@@ -227,13 +234,14 @@ fn run_id(raw: &str) -> Result<CheckRunId, ApiError> {
 
 /// One run: progress, counts per outcome and the changes since the previous run.
 #[utoipa::path(
+    operation_id = "check_runs_get",
     get,
     path = "/api/orgs/{org}/check-runs/{run}",
     tag = "check-runs",
     summary = "One check run with its counts and its changes since the previous run",
     params(("org" = String, Path, description = "The organisation id"), ("run" = String, Path, description = "The check run id")),
     responses(
-        (status = 200, description = "The run", body = serde_json::Value),
+        (status = 200, description = "The run", body = RunDetail),
         OrgErrors
     )
 )]
@@ -259,13 +267,14 @@ pub async fn get(
 /// A run's results, optionally of one outcome: JSON pages, or every row as CSV with
 /// `Accept: text/csv`.
 #[utoipa::path(
+    operation_id = "check_runs_results",
     get,
     path = "/api/orgs/{org}/check-runs/{run}/results",
     tag = "check-runs",
     summary = "A check run's results, as JSON or CSV (`Accept: text/csv`)",
     params(("org" = String, Path, description = "The organisation id"), ("run" = String, Path, description = "The check run id"), ResultsQuery),
     responses(
-        (status = 200, description = "A page of results (or CSV)", body = serde_json::Value),
+        (status = 200, description = "A page of results: `items` are `ResultView`s, `total` counts them all (CSV with `Accept: text/csv`)", body = serde_json::Value),
         OrgErrors,
         (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody)
     )

@@ -257,6 +257,7 @@ fn settings(
 
 /// The saved configuration; secrets show as "set" or "not set".
 #[utoipa::path(
+    operation_id = "email_config_get",
     get,
     path = "/api/orgs/{org}/email-config",
     tag = "email-config",
@@ -285,6 +286,7 @@ pub async fn get(
 /// Checks and saves the configuration (the store encrypts the secrets and audits the change);
 /// a cached Microsoft 365 access token is dropped, as it may belong to the old settings.
 #[utoipa::path(
+    operation_id = "email_config_put",
     put,
     path = "/api/orgs/{org}/email-config",
     tag = "email-config",

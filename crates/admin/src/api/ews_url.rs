@@ -14,6 +14,7 @@ use crate::state::AdminState;
 
 /// Proposes the EWS URL.
 #[utoipa::path(
+    operation_id = "ews_url_generate",
     post,
     path = "/api/orgs/{org}/email-config/ews-url:generate",
     tag = "email-config",

@@ -9,6 +9,7 @@ use crate::state::AdminState;
 
 /// Always 200.
 #[utoipa::path(
+    operation_id = "health_healthz",
     get,
     path = "/healthz",
     security(()),
@@ -24,6 +25,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// 200 when the database answers, else 503.
 #[utoipa::path(
+    operation_id = "health_readyz",
     get,
     path = "/readyz",
     security(()),

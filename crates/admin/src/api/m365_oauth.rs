@@ -60,6 +60,7 @@ impl From<M365Error> for ApiError {
 /// Starts the sign-in: the authorization URL with `state` and a PKCE challenge; the
 /// verifier stays on the server, bound to the organisation and the caller.
 #[utoipa::path(
+    operation_id = "m365_oauth_start",
     post,
     path = "/api/orgs/{org}/email-config/oauth:start",
     tag = "email-config",
@@ -87,6 +88,7 @@ pub async fn start(
 
 /// The signed-in account, whether a refresh token is stored, and the cache's state.
 #[utoipa::path(
+    operation_id = "m365_oauth_status",
     get,
     path = "/api/orgs/{org}/email-config/oauth",
     tag = "email-config",

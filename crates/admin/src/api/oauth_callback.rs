@@ -41,6 +41,7 @@ fn given(value: &Option<String>) -> Option<&str> {
 
 /// Finishes the sign-in and redirects (303) to the panel, or shows why it failed.
 #[utoipa::path(
+    operation_id = "oauth_callback_callback",
     get,
     path = "/oauth/callback",
     security(()),

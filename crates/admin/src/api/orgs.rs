@@ -15,6 +15,7 @@ use crate::state::AdminState;
 
 /// The organisations the caller may see.
 #[utoipa::path(
+    operation_id = "orgs_list",
     get,
     path = "/api/orgs",
     tag = "orgs",
@@ -40,6 +41,7 @@ pub async fn list(
 
 /// Creates an organisation (operators only).
 #[utoipa::path(
+    operation_id = "orgs_create",
     post,
     path = "/api/orgs",
     tag = "orgs",
@@ -68,6 +70,7 @@ pub async fn create(
 
 /// One organisation.
 #[utoipa::path(
+    operation_id = "orgs_get",
     get,
     path = "/api/orgs/{org}",
     tag = "orgs",
@@ -88,6 +91,7 @@ pub async fn get(
 
 /// Changes an organisation's name or domains.
 #[utoipa::path(
+    operation_id = "orgs_update",
     patch,
     path = "/api/orgs/{org}",
     tag = "orgs",
@@ -113,6 +117,7 @@ pub async fn update(
 
 /// Deletes an organisation.
 #[utoipa::path(
+    operation_id = "orgs_delete",
     delete,
     path = "/api/orgs/{org}",
     tag = "orgs",

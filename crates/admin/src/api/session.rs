@@ -115,6 +115,7 @@ pub(crate) async fn sign_in(
 
 /// Signs in; sets the session cookie and answers the CSRF token.
 #[utoipa::path(
+    operation_id = "session_login",
     post,
     path = "/api/login",
     security(()),
@@ -150,6 +151,7 @@ pub(crate) fn session_cookie(state: &AdminState, id: &str) -> HeaderValue {
 
 /// Signs out: ends the session and clears the cookie.
 #[utoipa::path(
+    operation_id = "session_logout",
     post,
     path = "/api/logout",
     tag = "session",

@@ -23,6 +23,7 @@ pub struct NewToken {
 
 /// Issues a token; its value is in this answer only.
 #[utoipa::path(
+    operation_id = "tokens_create",
     post,
     path = "/api/tokens",
     tag = "tokens",
@@ -58,6 +59,7 @@ pub async fn create(
 
 /// The caller's tokens (without their values).
 #[utoipa::path(
+    operation_id = "tokens_list",
     get,
     path = "/api/tokens",
     tag = "tokens",
@@ -76,6 +78,7 @@ pub async fn list(
 
 /// Revokes a token.
 #[utoipa::path(
+    operation_id = "tokens_revoke",
     delete,
     path = "/api/tokens/{id}",
     tag = "tokens",

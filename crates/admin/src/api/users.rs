@@ -19,6 +19,7 @@ use crate::state::AdminState;
 
 /// One page of users.
 #[utoipa::path(
+    operation_id = "users_list",
     get,
     path = "/api/orgs/{org}/users",
     tag = "users",
@@ -45,6 +46,7 @@ pub async fn list(
 
 /// Adds a user.
 #[utoipa::path(
+    operation_id = "users_create",
     post,
     path = "/api/orgs/{org}/users",
     tag = "users",
@@ -100,6 +102,7 @@ pub struct ImportAnswer {
 
 /// Imports users from a CSV body with the header `email,display_name`.
 #[utoipa::path(
+    operation_id = "users_import",
     post,
     path = "/api/orgs/{org}/users:import",
     tag = "users",

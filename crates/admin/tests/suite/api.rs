@@ -202,6 +202,12 @@ async fn org_admin_sees_only_their_organisation(db: &TestDb) {
             format!("/api/orgs/{b}/email-config/ews-url:generate"),
             None,
         ),
+        (
+            M::POST,
+            format!("/api/orgs/{b}/email-config/oauth:start"),
+            None,
+        ),
+        (M::GET, format!("/api/orgs/{b}/email-config/oauth"), None),
     ];
     for (method, path, body) in cases {
         let (status, text) = text(s.send(&admin_a, method.clone(), &path, body).await).await;

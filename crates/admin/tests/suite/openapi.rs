@@ -78,9 +78,12 @@ async fn the_document_lists_the_contract_and_only_routed_endpoints(db: &TestDb) 
         }
     }
 
-    // Every documented operation says what it does and how it answers.
+    // Every documented operation says what it does and how it answers, under its own id.
+    let mut ids = BTreeSet::new();
     for (path, method) in &listed {
         let op = &doc["paths"][path][method];
+        let id = op["operationId"].as_str().unwrap_or_default();
+        assert!(ids.insert(id.to_string()), "operationId `{id}` repeats");
         assert!(op["summary"].is_string(), "{method} {path} has no summary");
         assert!(
             op["responses"].as_object().is_some_and(|r| !r.is_empty()),
