@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use impersync_exchange::{GuardedUrl, IdType, TlsPolicy, UrlPolicy, UrlRefused};
 use impersync_store::{
-    AccessType, EmailConfig, EmailSettingsInput, ExchangeAuth, OrgStore, POLL_INTERVAL_RANGE,
-    SecretString, SecretUpdate,
+    AccessType, CheckRunStatus, EmailConfig, EmailSettingsInput, ExchangeAuth, OrgStore,
+    POLL_INTERVAL_RANGE, PageRequest, SecretString, SecretUpdate, StoreError,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -320,15 +320,68 @@ pub(crate) async fn save(
     saved: bool,
 ) -> Result<SavedEmailConfig, ApiError> {
     let configs = org.email_config();
-    let stored_account = configs.get().await?.and_then(|c| match c.settings.access {
+    let stored = configs.get().await?;
+    let stored_lab = stored.as_ref().is_some_and(|c| c.settings.lab);
+    if req.lab && !stored_lab && !org.principal().is_operator() {
+        return Err(ApiError::invalid(
+            "lab",
+            "only an operator may mark an organisation as a lab (which allows plain http:// URLs)",
+        ));
+    }
+    let stored_account = stored.and_then(|c| match c.settings.access {
         AccessType::M365OAuthImpersonation {
             signed_in_account, ..
         } => signed_in_account,
         AccessType::ExchangeImpersonation { .. } => None,
     });
-    let (mut input, warnings) = settings(req, stored_account)?;
+    let (mut input, mut warnings) = settings(req, stored_account)?;
+    if keeps_a_secret(&input.access) {
+        if let Err(StoreError::Secret { what, reason }) = configs.credentials().await {
+            return Err(ApiError::invalid(
+                secret_field(&input.access),
+                format!(
+                    "the stored {what} cannot be decrypted with this server's master key ({reason}); enter it again"
+                ),
+            ));
+        }
+    }
     input.saved = saved;
     let config = configs.save(input).await?;
     state.m365().tokens.forget(org.id());
+    if saved && !has_passing_run(org).await? {
+        warnings.push(NO_PASSING_RUN.to_string());
+    }
     Ok(SavedEmailConfig { config, warnings })
+}
+
+/// The warning of a save while no check run has passed.
+pub const NO_PASSING_RUN: &str = "No check run has passed yet: press \u{201c}Check Users Exchange Impersonated Access\u{201d} (or POST .../check-runs) to verify these settings before activating users.";
+
+/// Whether a recent finished check run of the organisation had a user pass.
+async fn has_passing_run(org: &OrgStore<'_>) -> Result<bool, StoreError> {
+    let runs = org.check_runs().list(PageRequest::first(20)).await?;
+    Ok(runs
+        .items
+        .iter()
+        .any(|r| r.status == CheckRunStatus::Finished && r.ok > 0))
+}
+
+/// Whether the save keeps a stored secret of its access type.
+fn keeps_a_secret(access: &AccessType<SecretUpdate>) -> bool {
+    match access {
+        AccessType::ExchangeImpersonation { password, .. } => *password == SecretUpdate::Keep,
+        AccessType::M365OAuthImpersonation {
+            client_secret,
+            refresh_token,
+            ..
+        } => *client_secret == SecretUpdate::Keep || *refresh_token == SecretUpdate::Keep,
+    }
+}
+
+/// The field to enter again when a kept secret cannot be opened.
+fn secret_field(access: &AccessType<SecretUpdate>) -> &'static str {
+    match access {
+        AccessType::ExchangeImpersonation { .. } => "password",
+        AccessType::M365OAuthImpersonation { .. } => "client_secret",
+    }
 }

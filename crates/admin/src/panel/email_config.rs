@@ -10,9 +10,7 @@ use impersync_engine::check_run::CheckSelection;
 use impersync_engine::ews_url::{EwsUrlError, EwsUrlSource};
 use impersync_engine::m365::TokenStatus;
 use impersync_exchange::TlsPolicy;
-use impersync_store::{
-    AccessType, CheckRunStatus, EmailConfig, OrgStore, PageRequest, SecretStatus,
-};
+use impersync_store::{AccessType, EmailConfig, OrgStore, SecretStatus};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -416,15 +414,6 @@ pub async fn show(
     render(&state, &user, &org, None).await
 }
 
-/// Whether the organisation has a finished check run in which some user passed.
-async fn has_passing_run(org: &OrgStore<'_>) -> Result<bool, PanelError> {
-    let runs = org.check_runs().list(PageRequest::first(20)).await?;
-    Ok(runs
-        .items
-        .iter()
-        .any(|r| r.status == CheckRunStatus::Finished && r.ok > 0))
-}
-
 /// Checks the form and saves it as a draft (`saved` false) or for good; on a refusal the
 /// form comes back with what was typed (never a secret) and the error at its field.
 pub(crate) async fn store_form(
@@ -463,13 +452,6 @@ pub async fn submit(
     user.flash(&state, FlashLevel::Success, "Email configuration saved.");
     for w in warnings {
         user.flash(&state, FlashLevel::Warning, w);
-    }
-    if !has_passing_run(&org).await? {
-        user.flash(
-            &state,
-            FlashLevel::Warning,
-            "No check run has passed yet: press \u{201c}Check Users Exchange Impersonated Access\u{201d} to verify these settings before activating users.",
-        );
     }
     Ok(Redirect::to(&format!("/orgs/{}/email-config", org.id())).into_response())
 }

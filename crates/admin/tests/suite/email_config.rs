@@ -57,7 +57,8 @@ async fn put_then_get_shows_secrets_only_as_set_or_not_set(db: &TestDb) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(!body.contains(SERVICE_PASSWORD), "{body}");
     assert_eq!(password_status(&body), "set");
-    assert_eq!(json_of(&body)["warnings"], json!([]));
+    let warnings = json_of(&body)["warnings"].to_string();
+    assert!(warnings.contains("No check run has passed yet"), "{body}");
 
     let (status, body) = get(&s, &op, &org).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -249,3 +250,86 @@ async fn cookie_put_needs_the_csrf_token(db: &TestDb) {
     assert_eq!(get(&s, &op, &org).await.0, StatusCode::NOT_FOUND);
 }
 backend_test!(cookie_put_needs_the_csrf_token);
+
+async fn save_warns_until_a_check_passes_and_refuses_an_undecryptable_secret(db: &TestDb) {
+    let simulator = crate::sim::start(&[]).await;
+    let s = start(db).await;
+    let op = s.operator().await;
+    let org = s.make_org("Contoso").await;
+    let body = json!({
+        "access_type": "ExchangeImpersonation",
+        "logon": crate::sim::LOGON,
+        "password": crate::sim::PASSWORD,
+        "ews_url": simulator.ews_url(),
+        "lab": true,
+    });
+    let (status, saved) = put(&s, &op, &org, body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert!(saved.contains("No check run has passed yet"), "{saved}");
+
+    crate::sim::import(&s, &op, &org, &["alice@contoso.test".to_string()]).await;
+    let run = s
+        .send(
+            &op,
+            Method::POST,
+            &format!("/api/orgs/{org}/check-runs"),
+            Some(json!({})),
+        )
+        .await;
+    let run: Value = run.json().await.unwrap();
+    let detail = crate::sim::wait_run(&s, &op, &org, run["id"].as_str().unwrap()).await;
+    assert_eq!(detail["ok"], 1, "{detail}");
+    let mut keep = body.clone();
+    keep.as_object_mut().unwrap().remove("password");
+    let (status, saved) = put(&s, &op, &org, keep.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(json_of(&saved)["warnings"], json!([]), "a check passed");
+
+    // A stored password that no longer opens (another key, or damage) is named, and the
+    // save changes nothing.
+    let raw = db.raw().await;
+    sqlx::query("UPDATE email_configs SET password_enc = $1")
+        .bind("v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .execute(&raw)
+        .await
+        .unwrap();
+    let before = get(&s, &op, &org).await.1;
+    let mut changed = keep.clone();
+    changed["poll_interval_secs"] = json!(600);
+    let (status, refused) = put(&s, &op, &org, changed).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(json_of(&refused)["field"], "password", "{refused}");
+    assert!(refused.contains("cannot be decrypted"), "{refused}");
+    assert_eq!(get(&s, &op, &org).await.1, before, "nothing changed");
+
+    // Entering it again saves.
+    let (status, saved) = put(&s, &op, &org, body).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+}
+backend_test!(save_warns_until_a_check_passes_and_refuses_an_undecryptable_secret);
+
+async fn only_an_operator_may_make_a_lab(db: &TestDb) {
+    let s = start(db).await;
+    let op = s.operator().await;
+    let org = s.make_org("Contoso").await;
+    let admin = s.org_admin(&org, "contoso-admin").await;
+    let mut lab = exchange(Some(json!(SERVICE_PASSWORD)));
+    lab["lab"] = json!(true);
+    lab["ews_url"] = json!("http://10.0.0.5/EWS/Exchange.asmx");
+    let (status, body) = put(&s, &admin, &org, lab.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(json_of(&body)["field"], "lab", "{body}");
+    assert_eq!(
+        get(&s, &admin, &org).await.0,
+        StatusCode::NOT_FOUND,
+        "nothing saved"
+    );
+
+    let (status, body) = put(&s, &op, &org, lab.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Once the operator made it a lab, its admin may keep saving it.
+    lab["poll_interval_secs"] = json!(120);
+    let (status, body) = put(&s, &admin, &org, lab).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+backend_test!(only_an_operator_may_make_a_lab);
