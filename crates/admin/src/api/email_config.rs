@@ -335,15 +335,15 @@ pub(crate) async fn save(
         AccessType::ExchangeImpersonation { .. } => None,
     });
     let (mut input, mut warnings) = settings(req, stored_account)?;
-    if keeps_a_secret(&input.access) {
-        if let Err(StoreError::Secret { what, reason }) = configs.credentials().await {
-            return Err(ApiError::invalid(
-                secret_field(&input.access),
-                format!(
-                    "the stored {what} cannot be decrypted with this server's master key ({reason}); enter it again"
-                ),
-            ));
-        }
+    if keeps_a_secret(&input.access)
+        && let Err(StoreError::Secret { what, reason }) = configs.credentials().await
+    {
+        return Err(ApiError::invalid(
+            secret_field(&input.access),
+            format!(
+                "the stored {what} cannot be decrypted with this server's master key ({reason}); enter it again"
+            ),
+        ));
     }
     input.saved = saved;
     let config = configs.save(input).await?;
