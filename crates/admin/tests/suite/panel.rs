@@ -648,3 +648,65 @@ async fn panel_users_pagination_search_import_activation(db: &TestDb) {
     );
 }
 backend_test!(panel_users_pagination_search_import_activation);
+
+async fn panel_escapes_hostile_names(db: &TestDb) {
+    const ORG: &str = "<script>alert('org')</script> & \"Co\"";
+    const NAME: &str = "<img src=x onerror=alert(1)>";
+    let s = start(db).await;
+    let op = Principal::system("test");
+    let org = s
+        .state
+        .store()
+        .organisations(&op)
+        .create(impersync_store::NewOrganisation {
+            name: ORG.into(),
+            domains: vec!["contoso.test".into()],
+        })
+        .await
+        .unwrap();
+    s.state
+        .store()
+        .org(&op, org.id)
+        .await
+        .unwrap()
+        .users()
+        .import(vec![ImportRow {
+            line: 2,
+            email: "mallory@contoso.test".into(),
+            display_name: NAME.into(),
+            sync_enabled: false,
+        }])
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&s);
+    browser.login("admin", PASSWORD).await;
+    for path in [
+        "/orgs".to_string(),
+        format!("/orgs/{}/users", org.id),
+        format!("/orgs/{}/email-config", org.id),
+        "/audit".to_string(),
+    ] {
+        let (status, _, page) = browser.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            !page.contains("<script>alert"),
+            "{path} runs the name: {page}"
+        );
+        assert!(
+            !page.contains("<img src=x"),
+            "{path} renders the name: {page}"
+        );
+    }
+    let (_, _, orgs) = browser.get("/orgs").await;
+    assert!(
+        orgs.contains("&lt;script&gt;alert(&#39;org&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
+            || orgs.contains("&lt;script&gt;alert('org')&lt;/script&gt; &amp; &quot;Co&quot;"),
+        "the name is shown, escaped: {orgs}"
+    );
+    let (_, _, users) = browser.get(&format!("/orgs/{}/users", org.id)).await;
+    assert!(
+        users.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{users}"
+    );
+}
+backend_test!(panel_escapes_hostile_names);
