@@ -1,6 +1,7 @@
 // The admin panel in headless Chromium against the Exchange simulator: log in, create
 // the organisation, import the demo users, use the magic wand, enter the service account,
-// run the access check, save, and activate the users who passed. A screenshot after each
+// run the access check, save, activate the users who passed, toggle one in place, and see a
+// refused htmx request's error shown in the page. A screenshot after each
 // step goes to $ARTIFACTS. Every step checks texts in the DOM and fails loudly.
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -134,6 +135,20 @@ try {
   await page.waitForFunction(() => [...document.querySelectorAll('tr')].some((r) => r.innerText.includes('alice@contoso.test') && r.innerText.includes('inactive')));
   assert.ok(page.url().startsWith(orgUrl), 'the toggle stayed on the page');
   await done('toggled');
+
+  // 9. An htmx request that fails shows its error in the page: a stale CSRF token.
+  await page.evaluate(() => {
+    document.body.setAttribute('hx-headers', '{"x-csrf-token":"stale"}');
+    for (const input of document.querySelectorAll('input[name=_csrf]')) input.value = 'stale';
+  });
+  await row('bob@contoso.test').locator('button:text("Deactivate")').click();
+  assert.match(await text('#htmx-errors [role=alert]'), /out of date/);
+  assert.match(await row('bob@contoso.test').innerText(), /\bactive\b/);
+  // The refused request's own log line is expected; nothing else may fail.
+  for (let i = errors.length - 1; i >= 0; i -= 1) {
+    if (errors[i].startsWith(`step ${step}:`) && /403|Forbidden|htmx:responseError/.test(errors[i])) errors.splice(i, 1);
+  }
+  await done('htmx-error-shown');
 
   assert.deepEqual(errors, [], 'no script errors or CSP violations in the browser');
   console.log(`all ${step} steps passed`);

@@ -9,8 +9,9 @@ use super::session::PanelUser;
 use crate::auth::session::{Flash, FlashLevel};
 
 /// htmx settings: no inline indicator styles (the CSP allows none) and no eval.
-const HTMX_CONFIG: &str =
-    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}"#;
+/// htmx settings: no eval, no inline scripts or styles, and error answers swapped in (the
+/// server retargets them to the error area, see [`super::htmx_errors`]).
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true},{"code":"...","swap":false}]}"#;
 
 fn head(title: &str) -> Markup {
     html! {
@@ -77,6 +78,7 @@ pub fn page(user: &PanelUser, flash: &[Flash], title: &str, body: Markup) -> Mar
                     }
                 }
                 main {
+                    div id=(super::htmx_errors::ERROR_AREA) aria-live="assertive" {}
                     (flashes(flash))
                     (body)
                 }

@@ -10,6 +10,7 @@ mod check_runs;
 mod email_config;
 mod error;
 mod form;
+mod htmx_errors;
 mod layout;
 mod login;
 mod orgs;
@@ -89,4 +90,5 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
         )
         .route("/audit", get(audit::list))
         .route("/admins", get(admins::list).post(admins::create))
+        .layer(axum::middleware::from_fn(htmx_errors::show_errors))
 }

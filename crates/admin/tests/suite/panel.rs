@@ -635,6 +635,27 @@ async fn panel_users_pagination_search_import_activation(db: &TestDb) {
         "{row}"
     );
 
+    // An htmx request that fails is retargeted to the page's error area, message only.
+    let r = b
+        .client
+        .post(server.url(&format!("{users}/{}/activation", user.id)))
+        .header("cookie", b.cookie_header())
+        .header("x-csrf-token", "stale-token")
+        .header("hx-request", "true")
+        .form(&[("active", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.headers()["hx-retarget"], "#htmx-errors");
+    assert_eq!(r.headers()["hx-reswap"], "innerHTML");
+    assert_eq!(r.headers()["hx-reselect"], "[role=alert]");
+    let (_, _, page) = b.get(&users).await;
+    assert!(
+        page.contains(r#"<div id="htmx-errors" aria-live="assertive"></div>"#),
+        "{page}"
+    );
+
     let (status, _, _) = b.post(&format!("{users}/deactivate-all"), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
