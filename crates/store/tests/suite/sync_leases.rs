@@ -4,7 +4,9 @@ use crate::common::{
     TestDb, claim, claimed_mailbox, contoso, create_org, import_users, operator, org_admin,
     store_test, sync_org, worker,
 };
-use impersync_store::{MailboxState, Principal, StoreError, SyncFailure, now_millis};
+use impersync_store::{
+    MailboxState, Principal, StoreError, SyncFailure, UserSelection, now_millis,
+};
 use std::time::Duration;
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -198,3 +200,50 @@ async fn only_the_system_gets_the_worker_and_admins_see_their_own_mailboxes(db: 
     assert!(own.mailboxes().status(users[0]).await.unwrap().is_some());
 }
 store_test!(only_the_system_gets_the_worker_and_admins_see_their_own_mailboxes);
+
+async fn concurrent_claims_get_disjoint_mailboxes_and_activation_makes_due(db: &TestDb) {
+    let store = db.open().await;
+    let emails: Vec<String> = (0..12).map(|n| format!("u{n}@contoso.test")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let (org, _) = contoso(&store, &refs).await;
+    // Users activated in bulk are due at once too.
+    let scope = store.org(&operator(), org).await.unwrap();
+    import_users(&scope, &["bulk@contoso.test"]).await;
+    let selection = UserSelection::Emails(vec!["bulk@contoso.test".into()]);
+    scope.users().activate(&selection, true).await.unwrap();
+
+    let now = now_millis() + 1000;
+    let claimers: Vec<_> = (0..3)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let w = worker(&store);
+                let mut mine = Vec::new();
+                for _ in 0..4 {
+                    let leases = w.claim_due(&format!("w{n}"), 2, LEASE, now).await.unwrap();
+                    mine.extend(leases.into_iter().map(|l| l.email));
+                    tokio::task::yield_now().await;
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for claimer in claimers {
+        all.extend(claimer.await.unwrap());
+    }
+    // Whatever the racing claimers skipped (locked by another) is still there to claim.
+    all.extend(
+        claim(&store, "last", now)
+            .await
+            .into_iter()
+            .map(|l| l.email),
+    );
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, all.len(), "a mailbox was claimed twice: {all:?}");
+    assert_eq!(all.len(), 13, "every due mailbox is claimed once: {all:?}");
+    assert!(all.contains(&"bulk@contoso.test".to_string()));
+}
+store_test!(concurrent_claims_get_disjoint_mailboxes_and_activation_makes_due);
