@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::db::PageRequest;
 use crate::error::StoreError;
 use crate::ids::{OrgId, UserId};
 use crate::items::json_column;
@@ -207,7 +208,7 @@ impl<'a> ChangeFeed<'a> {
         )
         .bind(self.scope.org.get())
         .bind(cursor.0)
-        .bind(i64::from(limit.clamp(1, 1000)))
+        .bind(i64::from(limit.clamp(1, PageRequest::MAX_LIMIT)))
         .fetch_all(&self.scope.store.db().pool)
         .await?;
         let changes: Vec<FeedChange> =

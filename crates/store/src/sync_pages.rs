@@ -98,6 +98,7 @@ pub(crate) async fn apply_page(
     page: &SyncPage,
     now: i64,
 ) -> Result<PageReport, StoreError> {
+    validate(page)?;
     let mut tx = db.begin_write().await?;
     leases::hold(&mut tx, lease, now).await?;
     let mut report = PageReport::default();
@@ -147,6 +148,27 @@ pub(crate) async fn apply_page(
         change_feed::append(&mut tx, source(lease, &page.folder), &feed, now).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Refuses a page without a folder name or with a change without an item id.
+fn validate(page: &SyncPage) -> Result<(), StoreError> {
+    if page.folder.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "folder: give the folder's distinguished name, e.g. inbox".into(),
+        ));
+    }
+    for (n, change) in page.changes.iter().enumerate() {
+        let item_id = match change {
+            ItemChange::Create(data) | ItemChange::Update(data) => &data.item_id,
+            ItemChange::Delete { item_id } | ItemChange::ReadFlag { item_id, .. } => item_id,
+        };
+        if item_id.trim().is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "changes[{n}].item_id: every change needs the item's EWS ItemId"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// After a full resync of `folder` that saw exactly `seen`, deletes the folder's other

@@ -26,7 +26,7 @@ pub struct SyncWorker<'s> {
 
 impl<'s> SyncWorker<'s> {
     /// The worker handle, for a system principal only ([`Principal::system`]).
-    pub fn new(store: &'s Store, principal: &Principal) -> Result<Self, StoreError> {
+    pub(crate) fn new(store: &'s Store, principal: &Principal) -> Result<Self, StoreError> {
         match principal.actor {
             Actor::System(_) => Ok(Self { store }),
             Actor::Admin(_) => Err(StoreError::Forbidden(

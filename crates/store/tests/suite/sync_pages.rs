@@ -219,6 +219,26 @@ async fn a_lost_lease_writes_nothing(db: &TestDb) {
         w.reconcile(&lease, "inbox", &[], t0 + 31_002).await,
         Err(StoreError::LeaseLost { .. })
     ));
+    // A page without a folder, or a change without an item id, is refused before anything.
+    let mut nameless = page.clone();
+    nameless.folder = " ".into();
+    let err = w
+        .apply_page(&taken, &nameless, t0 + 31_002)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m.starts_with("folder:")),
+        "{err}"
+    );
+    let mut no_id = page.clone();
+    no_id.changes.push(ItemChange::Delete {
+        item_id: String::new(),
+    });
+    let err = w.apply_page(&taken, &no_id, t0 + 31_002).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m.starts_with("changes[1].item_id")),
+        "{err}"
+    );
     assert!(item_ids(&scope, user).await.is_empty());
     assert!(feed(&scope).await.is_empty());
     assert!(w.folder_states(user).await.unwrap().is_empty());
