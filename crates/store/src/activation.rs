@@ -1,4 +1,5 @@
-//! Activation: turning sync on (or off) for many users at once, all or nothing.
+//! Activation: turning sync on (or off) for many users at once, all or nothing. A user
+//! whose sync is turned on is due for sync at once.
 //!
 //! Activating a user whose last access check did not pass (or who was never checked)
 //! needs `force`; without it the whole request is refused, naming those users, and
@@ -11,6 +12,8 @@ use crate::audit;
 use crate::check_runs::OUTCOME_OK;
 use crate::db::{flag, get_flag, now_millis};
 use crate::error::StoreError;
+use crate::ids::UserId;
+use crate::mailboxes::schedule_now;
 use crate::tenant::Scope;
 use crate::users::normalize_email;
 
@@ -120,6 +123,9 @@ pub(crate) async fn set_sync(
         .bind(s.id)
         .execute(&mut *tx)
         .await?;
+        if enable {
+            schedule_now(&mut tx, scope.org, UserId::from_raw(s.id), now).await?;
+        }
     }
     let report = ActivationReport {
         changed: to_change.iter().map(|s| s.email.clone()).collect(),

@@ -1,6 +1,6 @@
 //! The store's error type: what happened, and what to do about it.
 
-use crate::ids::{CheckRunId, OrgId};
+use crate::ids::{CheckRunId, OrgId, UserId};
 use std::path::PathBuf;
 
 /// Everything a store call can fail with. Every message says what happened and,
@@ -53,6 +53,18 @@ pub enum StoreError {
         .0.join(", ")
     )]
     NotPassedLastCheck(Vec<String>),
+
+    /// A sync worker's lease on a mailbox expired or was taken over; nothing was written.
+    #[error(
+        "the sync lease of `{owner}` on user {user} is lost (expired or taken over); \
+         nothing was written: stop syncing this mailbox, another worker resumes it"
+    )]
+    LeaseLost {
+        /// The mailbox's user.
+        user: UserId,
+        /// The worker that held the lease.
+        owner: String,
+    },
 
     /// The database URL is not one Impersync can use.
     #[error(

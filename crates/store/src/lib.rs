@@ -26,16 +26,22 @@
 mod activation;
 mod admins;
 mod audit;
+mod change_feed;
 mod check_runs;
 mod db;
 mod email_config;
 mod error;
 mod ids;
+mod items;
 mod keyfile;
+mod leases;
+mod mailboxes;
 mod migrate;
 mod orgs;
 mod secrets;
 mod store;
+mod sync_pages;
+mod sync_worker;
 mod tenant;
 mod tokens;
 mod users;
@@ -43,6 +49,7 @@ mod users;
 pub use activation::{ActivationReport, UserSelection};
 pub use admins::{AdminAccount, Admins, Auth, NewAdmin, PasswordHash};
 pub use audit::{AuditEntry, AuditLog, OrgAudit};
+pub use change_feed::{ChangeFeed, FeedChange, FeedCursor, FeedKind, FeedPage};
 pub use check_runs::{
     CheckResult, CheckRun, CheckRunStatus, CheckRuns, NewCheckResult, OUTCOME_OK, ResultChange,
 };
@@ -56,11 +63,15 @@ pub use email_config::{
 };
 pub use error::StoreError;
 pub use ids::{AdminId, AuditId, CheckRunId, OrgId, TokenId, UserId};
+pub use items::{Item, ItemData, ItemFilter, ItemKind, Items};
 pub use keyfile::{KEY_FILE_NAME, KeySource, MASTER_KEY_ENV};
+pub use mailboxes::{Lease, MailboxState, MailboxStatus, Mailboxes, SyncFailure};
 pub use migrate::{MIGRATIONS, Migration, MigrationReport};
 pub use orgs::{NewOrganisation, Organisation, OrganisationUpdate, Organisations};
 pub use secrets::{MasterKey, OpenError, SecretBox, SecretStatus, SecretString, SecretUpdate};
 pub use store::{DEFAULT_DATA_DIR, KeyRotation, OpenOptions, Store};
+pub use sync_pages::{FolderSyncState, ItemChange, PageReport, SyncPage};
+pub use sync_worker::SyncWorker;
 pub use tenant::{Actor, OrgStore, Principal, Role};
 pub use tokens::{ApiToken, IssuedToken, TOKEN_PREFIX, Tokens, token_hash};
 pub use users::{

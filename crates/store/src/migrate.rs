@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "check_run_details",
         sql: include_str!("../migrations/0002_check_run_details.sql"),
     },
+    Migration {
+        version: 3,
+        name: "sync",
+        sql: include_str!("../migrations/0003_sync.sql"),
+    },
 ];
 
 /// What a migration run did.

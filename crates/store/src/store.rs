@@ -14,6 +14,7 @@ use crate::keyfile::{self, KEY_FILE_NAME, KeySource, MASTER_KEY_ENV};
 use crate::migrate::{self, MigrationReport};
 use crate::orgs::Organisations;
 use crate::secrets::{MasterKey, OpenError, SecretBox, SecretString};
+use crate::sync_worker::SyncWorker;
 use crate::tenant::{OrgStore, Principal};
 use crate::tokens::Tokens;
 
@@ -286,6 +287,12 @@ impl Store {
     /// The audit log, as `principal` may see it (an org admin sees their organisation's entries).
     pub fn audit_log<'a>(&'a self, principal: &'a Principal) -> AuditLog<'a> {
         AuditLog::new(self, principal)
+    }
+
+    /// The sync engine's handle (leases, pages, feed appends); `principal` must be a system
+    /// principal. See [`SyncWorker`].
+    pub fn sync_worker(&self, principal: &Principal) -> Result<SyncWorker<'_>, StoreError> {
+        SyncWorker::new(self, principal)
     }
 
     /// Re-encrypts every secret with `new_key` in one transaction, and replaces the key

@@ -9,10 +9,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::OrgAudit;
+use crate::change_feed::ChangeFeed;
 use crate::check_runs::CheckRuns;
 use crate::email_config::EmailConfigs;
 use crate::error::StoreError;
 use crate::ids::{AdminId, OrgId};
+use crate::items::Items;
+use crate::mailboxes::Mailboxes;
 use crate::orgs::{Organisation, OrganisationUpdate};
 use crate::store::Store;
 use crate::users::Users;
@@ -186,6 +189,21 @@ impl<'s> OrgStore<'s> {
     /// The organisation's bulk access-check runs and their results.
     pub fn check_runs(&self) -> CheckRuns<'_> {
         CheckRuns::new(self.scope())
+    }
+
+    /// The sync status of the organisation's mailboxes ("sync now").
+    pub fn mailboxes(&self) -> Mailboxes<'_> {
+        Mailboxes::new(self.scope())
+    }
+
+    /// The items synced from the organisation's mailboxes.
+    pub fn items(&self) -> Items<'_> {
+        Items::new(self.scope())
+    }
+
+    /// The organisation's change feed.
+    pub fn change_feed(&self) -> ChangeFeed<'_> {
+        ChangeFeed::new(self.scope())
     }
 
     /// The organisation's audit log.

@@ -467,7 +467,7 @@ impl<'a> Users<'a> {
         Ok(report)
     }
 
-    /// Turns sync on or off for a user.
+    /// Turns sync on or off for a user; turning it on makes the mailbox due now.
     pub async fn set_sync_enabled(&self, id: UserId, enabled: bool) -> Result<User, StoreError> {
         let mut tx = self.scope.store.db().begin_write().await?;
         let changed = sqlx::query(
@@ -481,6 +481,9 @@ impl<'a> Users<'a> {
         .await?
         .rows_affected();
         require_row(changed, "user")?;
+        if enabled {
+            crate::mailboxes::schedule_now(&mut tx, self.scope.org, id, now_millis()).await?;
+        }
         audit::insert(
             &mut tx,
             self.scope.principal,

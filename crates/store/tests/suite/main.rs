@@ -11,4 +11,7 @@ mod check_runs;
 mod migrations;
 mod orgs_users;
 mod secrets;
+mod sync_feed;
+mod sync_leases;
+mod sync_pages;
 mod tenant_isolation;

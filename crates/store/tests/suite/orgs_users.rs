@@ -408,7 +408,7 @@ async fn organisations_validate_update_and_cascade_on_delete(db: &TestDb) {
         .unwrap();
     let raw = db.raw().await;
     sqlx::query(
-        "INSERT INTO sync_states (org_id, mailbox_id, folder, sync_state, updated_at) VALUES ($1, $2, 'inbox', '', 0)",
+        "INSERT INTO mailbox_sync (org_id, user_id, next_due_at, updated_at) VALUES ($1, $2, 0, 0)",
     )
     .bind(doomed.id.get())
     .bind(user.id.get())
@@ -421,7 +421,7 @@ async fn organisations_validate_update_and_cascade_on_delete(db: &TestDb) {
         "users",
         "check_runs",
         "check_results",
-        "sync_states",
+        "mailbox_sync",
         "email_configs",
         "admins",
     ] {

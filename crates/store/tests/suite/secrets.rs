@@ -1,10 +1,10 @@
 //! Secrets at rest: never in plain text, a wrong key fails at open with a clear message,
 //! and key rotation re-encrypts every secret.
 
-use crate::common::{TestDb, create_org, operator, store_test};
+use crate::common::{TestDb, create_org, exchange, operator, store_test};
 use impersync_store::{
-    AccessType, Backend, EmailSettings, EmailSettingsInput, ExchangeAuth, KeySource, MasterKey,
-    OrgId, PageRequest, SecretStatus, SecretString, SecretUpdate, Store, StoreError,
+    AccessType, Backend, EmailSettings, EmailSettingsInput, KeySource, MasterKey, OrgId,
+    PageRequest, SecretStatus, SecretString, SecretUpdate, Store, StoreError,
 };
 use sqlx::Row;
 use std::os::unix::fs::PermissionsExt;
@@ -12,24 +12,6 @@ use std::os::unix::fs::PermissionsExt;
 const PASSWORD: &str = "Pl41n-Text-Passw0rd!x7";
 const REFRESH_TOKEN: &str = "0.ARefreshTokenValue-qq93";
 const CLIENT_SECRET: &str = "ClientSecret~Value-z81";
-
-fn exchange(password: SecretUpdate) -> EmailSettingsInput {
-    EmailSettings {
-        access: AccessType::ExchangeImpersonation {
-            logon: "CONTOSO\\MasterImpersonation".into(),
-            auth: ExchangeAuth::Ntlm,
-            password,
-        },
-        ews_url: Some("https://mail.contoso.test/EWS/Exchange.asmx".into()),
-        autodiscover: false,
-        tls_policy: "verify".into(),
-        id_type: "SmtpAddress".into(),
-        folders: vec!["inbox".into()],
-        poll_interval_secs: 300,
-        lab: false,
-        saved: true,
-    }
-}
 
 fn m365(client_secret: SecretUpdate, refresh_token: SecretUpdate) -> EmailSettingsInput {
     EmailSettings {

@@ -1,0 +1,236 @@
+//! The change feed: an append-only, per-organisation stream of item changes, read with a
+//! cursor.
+//!
+//! Sequence numbers come from the organisation's row in `feed_counters`, which a writer
+//! locks (by updating it) before it appends and keeps locked until it commits. Writers of
+//! one organisation therefore commit one after another, in sequence order: once a reader
+//! sees row `n`, every row below `n` is committed too, so a reader that resumes after the
+//! last sequence it saw skips nothing. (An identity column or sequence would not give
+//! this on PostgreSQL: a transaction holding a lower number may commit after one holding a
+//! higher number has been read.) The cost is that one organisation's pages commit one at
+//! a time, which the per-page transactions keep short.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::PageRequest;
+use crate::error::StoreError;
+use crate::ids::{OrgId, UserId};
+use crate::items::json_column;
+use crate::store::Conn;
+use crate::tenant::Scope;
+
+/// What happened to an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedKind {
+    /// It appeared.
+    Created,
+    /// It changed (a new change key).
+    Updated,
+    /// It is gone.
+    Deleted,
+    /// Only its read flag changed.
+    ReadFlag,
+}
+
+impl FeedKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+            Self::ReadFlag => "read_flag",
+        }
+    }
+
+    fn from_stored(value: &str) -> Result<Self, StoreError> {
+        Ok(match value {
+            "created" => Self::Created,
+            "updated" => Self::Updated,
+            "deleted" => Self::Deleted,
+            "read_flag" => Self::ReadFlag,
+            other => {
+                return Err(StoreError::Corrupt {
+                    what: "change_feed.kind",
+                    value: other.to_string(),
+                });
+            }
+        })
+    }
+}
+
+/// A position in an organisation's feed: the last sequence number read (0 = the start).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FeedCursor(pub i64);
+
+/// One row of the feed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedChange {
+    /// Its sequence number in the organisation's feed.
+    pub seq: i64,
+    /// What happened.
+    pub kind: FeedKind,
+    /// The mailbox's user.
+    pub user: UserId,
+    /// The mailbox's address.
+    pub user_email: String,
+    /// The folder (distinguished name).
+    pub folder: String,
+    /// The EWS ItemId.
+    pub item_id: String,
+    /// The item's change key (for `deleted` and `read_flag`: the last one known).
+    pub change_key: String,
+    /// `created`/`updated`: the item's data; `read_flag`: `{"is_read": ...}`; `deleted`: `{}`.
+    pub payload: serde_json::Value,
+    /// When it was appended (Unix ms).
+    pub at: i64,
+}
+
+/// One page of the feed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedPage {
+    /// The rows, in sequence (commit) order.
+    pub changes: Vec<FeedChange>,
+    /// Where to read on: the last row's sequence number, or the cursor given when empty.
+    pub next_cursor: FeedCursor,
+}
+
+/// A row to append (organisation, mailbox and folder come with the call).
+#[derive(Debug, Clone)]
+pub(crate) struct NewChange {
+    pub(crate) kind: FeedKind,
+    pub(crate) item_id: String,
+    pub(crate) change_key: String,
+    pub(crate) payload: serde_json::Value,
+}
+
+/// The mailbox and folder a batch of rows belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FeedSource<'a> {
+    pub(crate) org: OrgId,
+    pub(crate) user: UserId,
+    pub(crate) email: &'a str,
+    pub(crate) folder: &'a str,
+}
+
+/// Appends `changes` in order inside the caller's transaction, skipping any already in
+/// the feed (same item, change key and kind; read-flag rows are de-duplicated by the
+/// caller, by state). Returns how many were appended.
+pub(crate) async fn append(
+    conn: &mut Conn,
+    source: FeedSource<'_>,
+    changes: &[NewChange],
+    now: i64,
+) -> Result<u64, StoreError> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let org = source.org.get();
+    sqlx::query("INSERT INTO feed_counters (org_id, last_seq) VALUES ($1, 0) ON CONFLICT (org_id) DO NOTHING")
+        .bind(org)
+        .execute(&mut *conn)
+        .await?;
+    // Takes the organisation's counter lock until commit (see the module documentation).
+    sqlx::query("UPDATE feed_counters SET last_seq = last_seq WHERE org_id = $1")
+        .bind(org)
+        .execute(&mut *conn)
+        .await?;
+    let mut seq: i64 = sqlx::query("SELECT last_seq FROM feed_counters WHERE org_id = $1")
+        .bind(org)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("last_seq")?;
+    let mut appended = 0;
+    for change in changes {
+        if change.kind != FeedKind::ReadFlag {
+            let present = sqlx::query(
+                "SELECT seq FROM change_feed WHERE org_id = $1 AND item_id = $2 \
+                 AND change_key = $3 AND kind = $4",
+            )
+            .bind(org)
+            .bind(&change.item_id)
+            .bind(&change.change_key)
+            .bind(change.kind.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            if present.is_some() {
+                continue;
+            }
+        }
+        seq += 1;
+        sqlx::query(
+            "INSERT INTO change_feed (org_id, seq, kind, user_id, user_email, folder, item_id, \
+             change_key, payload, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(org)
+        .bind(seq)
+        .bind(change.kind.as_str())
+        .bind(source.user.get())
+        .bind(source.email)
+        .bind(source.folder)
+        .bind(&change.item_id)
+        .bind(&change.change_key)
+        .bind(change.payload.to_string())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        appended += 1;
+    }
+    sqlx::query("UPDATE feed_counters SET last_seq = $1 WHERE org_id = $2")
+        .bind(seq)
+        .bind(org)
+        .execute(&mut *conn)
+        .await?;
+    Ok(appended)
+}
+
+/// One organisation's change feed, for admins and consumers.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeFeed<'a> {
+    scope: Scope<'a>,
+}
+
+impl<'a> ChangeFeed<'a> {
+    pub(crate) fn new(scope: Scope<'a>) -> Self {
+        Self { scope }
+    }
+
+    /// Up to `limit` (1 to 1000) rows after `cursor`, in commit order. Reading on from
+    /// `next_cursor` (also after a restart) returns every row exactly once.
+    pub async fn changes(&self, cursor: FeedCursor, limit: u32) -> Result<FeedPage, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, user_id, user_email, folder, item_id, change_key, payload, at \
+             FROM change_feed WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(self.scope.org.get())
+        .bind(cursor.0)
+        .bind(i64::from(limit.clamp(1, PageRequest::MAX_LIMIT)))
+        .fetch_all(&self.scope.store.db().pool)
+        .await?;
+        let changes: Vec<FeedChange> =
+            rows.iter().map(change_from_row).collect::<Result<_, _>>()?;
+        let next_cursor = changes.last().map_or(cursor, |c| FeedCursor(c.seq));
+        Ok(FeedPage {
+            changes,
+            next_cursor,
+        })
+    }
+}
+
+fn change_from_row(row: &AnyRow) -> Result<FeedChange, StoreError> {
+    Ok(FeedChange {
+        seq: row.try_get("seq")?,
+        kind: FeedKind::from_stored(&row.try_get::<String, _>("kind")?)?,
+        user: UserId::from_raw(row.try_get("user_id")?),
+        user_email: row.try_get("user_email")?,
+        folder: row.try_get("folder")?,
+        item_id: row.try_get("item_id")?,
+        change_key: row.try_get("change_key")?,
+        payload: json_column(row, "payload")?,
+        at: row.try_get("at")?,
+    })
+}

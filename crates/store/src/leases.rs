@@ -1,0 +1,220 @@
+//! Mailbox leases: claiming due mailboxes, renewing, finishing and releasing a lease.
+//!
+//! A claim is one write transaction. On PostgreSQL it selects the due rows with
+//! `FOR UPDATE SKIP LOCKED`, so concurrent workers claim disjoint mailboxes without
+//! waiting on each other; on SQLite the write transaction (`BEGIN IMMEDIATE`) already
+//! makes claims one at a time. Every later lease operation matches the row on
+//! (user, owner, unexpired), so a worker whose lease expired or was taken over changes
+//! nothing and gets [`StoreError::LeaseLost`].
+
+use sqlx::Row;
+use std::time::Duration;
+
+use crate::db::{Backend, Db};
+use crate::error::StoreError;
+use crate::ids::{OrgId, UserId};
+use crate::mailboxes::{Lease, MailboxState, SyncFailure};
+use crate::store::Conn;
+
+macro_rules! claim_select {
+    ($lock:literal) => {
+        concat!(
+            "SELECT m.user_id, m.org_id, m.lease_owner, u.email FROM mailbox_sync m \
+             JOIN users u ON u.id = m.user_id \
+             JOIN email_configs c ON c.org_id = m.org_id \
+             WHERE m.next_due_at <= $1 AND u.sync_enabled = 1 AND c.saved = 1 \
+             AND (m.lease_owner IS NULL OR m.lease_expires_at <= $1) \
+             ORDER BY m.next_due_at, m.user_id LIMIT $2",
+            $lock
+        )
+    };
+}
+
+/// The lease's end, `lease_for` after `now`.
+fn expiry(now: i64, lease_for: Duration) -> i64 {
+    now.saturating_add(i64::try_from(lease_for.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Claims up to `limit` due mailboxes for `owner` (see the module documentation).
+pub(crate) async fn claim_due(
+    db: &Db,
+    owner: &str,
+    limit: u32,
+    lease_for: Duration,
+    now: i64,
+) -> Result<Vec<Lease>, StoreError> {
+    if owner.trim().is_empty() {
+        return Err(StoreError::Invalid("owner: give the worker's name".into()));
+    }
+    let mut tx = db.begin_write().await?;
+    let select = match db.backend {
+        Backend::Postgres => claim_select!(" FOR UPDATE OF m SKIP LOCKED"),
+        Backend::Sqlite => claim_select!(""),
+    };
+    let rows = sqlx::query(select)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+    let expires_at = expiry(now, lease_for);
+    let mut leases = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let taken_over = row.try_get::<Option<String>, _>("lease_owner")?.is_some();
+        let user = UserId::from_raw(row.try_get("user_id")?);
+        sqlx::query(
+            "UPDATE mailbox_sync SET state = 'syncing', lease_owner = $1, lease_expires_at = $2, \
+             takeovers = takeovers + $3, updated_at = $4 WHERE user_id = $5",
+        )
+        .bind(owner)
+        .bind(expires_at)
+        .bind(i64::from(taken_over))
+        .bind(now)
+        .bind(user.get())
+        .execute(&mut *tx)
+        .await?;
+        leases.push(Lease {
+            org: OrgId::from_raw(row.try_get("org_id")?),
+            user,
+            email: row.try_get("email")?,
+            owner: owner.to_string(),
+            expires_at,
+            taken_over,
+        });
+    }
+    tx.commit().await?;
+    Ok(leases)
+}
+
+/// Checks inside a transaction that `lease` is still held at `now`, and locks its row
+/// until the transaction ends (so it cannot be taken over meanwhile).
+pub(crate) async fn hold(conn: &mut Conn, lease: &Lease, now: i64) -> Result<(), StoreError> {
+    let held = sqlx::query(
+        "UPDATE mailbox_sync SET updated_at = $1 \
+         WHERE user_id = $2 AND lease_owner = $3 AND lease_expires_at > $1",
+    )
+    .bind(now)
+    .bind(lease.user.get())
+    .bind(&lease.owner)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if held == 0 {
+        return Err(lost(lease));
+    }
+    Ok(())
+}
+
+fn lost(lease: &Lease) -> StoreError {
+    StoreError::LeaseLost {
+        user: lease.user,
+        owner: lease.owner.clone(),
+    }
+}
+
+/// Extends a held lease to `lease_for` after `now`.
+pub(crate) async fn renew(
+    db: &Db,
+    lease: &Lease,
+    lease_for: Duration,
+    now: i64,
+) -> Result<Lease, StoreError> {
+    let expires_at = expiry(now, lease_for);
+    let renewed = sqlx::query(
+        "UPDATE mailbox_sync SET lease_expires_at = $1, updated_at = $2 \
+         WHERE user_id = $3 AND lease_owner = $4 AND lease_expires_at > $2",
+    )
+    .bind(expires_at)
+    .bind(now)
+    .bind(lease.user.get())
+    .bind(&lease.owner)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    if renewed == 0 {
+        return Err(lost(lease));
+    }
+    Ok(Lease {
+        expires_at,
+        ..lease.clone()
+    })
+}
+
+/// An `UPDATE mailbox_sync` of a held lease: `$1` user, `$2` owner, `$3` now; the
+/// caller's own values from `$4`.
+macro_rules! update_held {
+    ($set:literal) => {
+        concat!(
+            "UPDATE mailbox_sync SET lease_owner = NULL, lease_expires_at = NULL, updated_at = $3, ",
+            $set,
+            " WHERE user_id = $1 AND lease_owner = $2 AND lease_expires_at > $3"
+        )
+    };
+}
+
+/// How a lease ends.
+pub(crate) enum Finish<'a> {
+    /// The sync succeeded; due again at `next_due`.
+    Ok {
+        /// When it is due next.
+        next_due: i64,
+    },
+    /// The sync failed.
+    Failed {
+        /// Why.
+        failure: &'a SyncFailure,
+        /// When it is due next; `None`: not until someone asks.
+        next_due: Option<i64>,
+        /// Whether an admin must act (else it backs off).
+        needs_attention: bool,
+    },
+    /// The worker gives the mailbox back unfinished; it stays due.
+    Release,
+}
+
+/// Ends a held lease as `finish` says.
+pub(crate) async fn finish(
+    db: &Db,
+    lease: &Lease,
+    finish: Finish<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let query = match finish {
+        Finish::Ok { next_due } => sqlx::query(update_held!(
+            "state = 'idle', failures = 0, error_outcome = NULL, error_code = NULL, \
+             error_message = NULL, error_remedy = NULL, last_success_at = $3, next_due_at = $4"
+        ))
+        .bind(lease.user.get())
+        .bind(&lease.owner)
+        .bind(now)
+        .bind(next_due),
+        Finish::Failed {
+            failure,
+            next_due,
+            needs_attention,
+        } => sqlx::query(update_held!(
+            "state = $4, failures = failures + 1, error_outcome = $5, error_code = $6, \
+             error_message = $7, error_remedy = $8, next_due_at = $9"
+        ))
+        .bind(lease.user.get())
+        .bind(&lease.owner)
+        .bind(now)
+        .bind(if needs_attention {
+            MailboxState::NeedsAttention.as_str()
+        } else {
+            MailboxState::Backoff.as_str()
+        })
+        .bind(failure.outcome.clone())
+        .bind(failure.code.clone())
+        .bind(failure.message.clone())
+        .bind(failure.remedy.clone())
+        .bind(next_due),
+        Finish::Release => sqlx::query(update_held!("state = 'idle'"))
+            .bind(lease.user.get())
+            .bind(&lease.owner)
+            .bind(now),
+    };
+    if query.execute(&db.pool).await?.rows_affected() == 0 {
+        return Err(lost(lease));
+    }
+    Ok(())
+}
