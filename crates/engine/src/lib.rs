@@ -1,7 +1,8 @@
 //! Impersync's engine: the access checks that prove a service account can reach each
 //! mailbox (one at a time with every step shown, or for many users at once), check runs
 //! as background jobs, the "magic wand" that finds an organisation's EWS URL, and the
-//! Microsoft 365 OAuth sign-in and access-token cache of each organisation's service account.
+//! Microsoft 365 OAuth sign-in and access-token cache of each organisation's service account,
+//! and the mailbox sync that copies each mailbox's folders into the store.
 
 pub mod access_check;
 pub mod check_run;
@@ -10,6 +11,7 @@ pub mod ews_url;
 pub mod m365;
 pub mod network;
 pub mod org_client;
+pub mod sync;
 
 pub use engine::Engine;
 pub use network::{Network, NetworkError};

@@ -1,0 +1,227 @@
+//! One mailbox's sync: each configured folder from its stored SyncState to the last item.
+//!
+//! A folder's id is resolved with GetFolder on its distinguished name (one call, and it
+//! proves the folder is there before any state is written). SyncFolderItems then reports
+//! up to [`MAX_CHANGES_PER_CALL`] changes per call with ids only; the created and updated
+//! items are read with GetItem in batches, and each page (items, feed rows and the new
+//! SyncState) is committed in one transaction before the next call, the lease renewed in
+//! between. When Exchange refuses the stored SyncState (`ErrorInvalidSyncStateData`) the
+//! folder is synced again from the start and the stored items it no longer holds are
+//! deleted ([`SyncWorker::reconcile`]).
+
+use super::item_data::item_data;
+use impersync_ews::ResponseCode;
+use impersync_ews::ops::{self, GetItem, MAX_CHANGES_PER_CALL, SyncFolderItems};
+use impersync_ews::types::{BaseShape, EntityId, FolderRef, Shape};
+use impersync_exchange::{ExchangeClient, ExchangeError, Impersonate, first_payload};
+use impersync_store::{ItemChange, Lease, PageReport, StoreError, SyncPage, SyncWorker};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The folders synced when the configuration names none.
+pub const DEFAULT_FOLDERS: [&str; 4] = ["inbox", "sentitems", "calendar", "contacts"];
+
+/// How many items one GetItem call reads.
+pub const GET_ITEM_BATCH: usize = 100;
+
+/// Why a mailbox's sync stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Exchange refused or failed a request.
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+    /// The store refused a write (including [`StoreError::LeaseLost`]).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one mailbox's sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailboxReport {
+    /// The changes applied, summed over every page.
+    pub applied: PageReport,
+    /// Pages committed.
+    pub pages: u32,
+    /// Folders synced again from the start because Exchange refused their SyncState.
+    pub resynced: Vec<String>,
+    /// Items deleted by reconciliation after those resyncs.
+    pub reconciled: u64,
+}
+
+/// How to reach and hold one mailbox while it syncs.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxSync<'a> {
+    /// The organisation's client.
+    pub client: &'a ExchangeClient,
+    /// The store's sync worker.
+    pub worker: &'a SyncWorker<'a>,
+    /// Who to impersonate.
+    pub acting: &'a Impersonate,
+    /// How long each renewal extends the lease.
+    pub lease_for: Duration,
+    /// The clock (Unix ms).
+    pub now: fn() -> i64,
+}
+
+impl MailboxSync<'_> {
+    /// Syncs `folders` (distinguished names) of the leased mailbox; returns what changed
+    /// and the lease as last renewed.
+    pub async fn run(
+        &self,
+        mut lease: Lease,
+        folders: &[String],
+    ) -> Result<(MailboxReport, Lease), SyncError> {
+        let states: HashMap<String, String> = self
+            .worker
+            .folder_states(lease.user)
+            .await?
+            .into_iter()
+            .map(|s| (s.folder, s.sync_state))
+            .collect();
+        let mut report = MailboxReport::default();
+        for folder in folders {
+            let folder_id = self
+                .client
+                .get_folder(Some(self.acting), FolderRef::distinguished(folder))
+                .await?
+                .folder_id
+                .id;
+            let stored = states.get(folder).cloned().unwrap_or_default();
+            let from_start = stored.is_empty();
+            let synced = self
+                .folder(&mut lease, folder, &folder_id, stored, &mut report)
+                .await;
+            match synced {
+                Err(SyncError::Exchange(ExchangeError::Response {
+                    code: ResponseCode::ErrorInvalidSyncStateData,
+                    ..
+                })) if !from_start => {
+                    tracing::info!(email = %lease.email, folder, "sync state refused; syncing the folder again");
+                    report.resynced.push(folder.clone());
+                    let seen = self
+                        .folder(&mut lease, folder, &folder_id, String::new(), &mut report)
+                        .await?;
+                    report.reconciled += self
+                        .worker
+                        .reconcile(&lease, folder, &seen, (self.now)())
+                        .await?;
+                }
+                other => {
+                    other?;
+                }
+            }
+        }
+        Ok((report, lease))
+    }
+
+    /// Syncs one folder from `state` until the last item; returns the ids of the items
+    /// it created or updated.
+    async fn folder(
+        &self,
+        lease: &mut Lease,
+        folder: &str,
+        folder_id: &str,
+        mut state: String,
+        report: &mut MailboxReport,
+    ) -> Result<Vec<String>, SyncError> {
+        let mut seen = Vec::new();
+        loop {
+            let request = SyncFolderItems {
+                shape: Shape::base(BaseShape::IdOnly),
+                folder: FolderRef::Id(EntityId {
+                    id: folder_id.to_string(),
+                    change_key: None,
+                }),
+                sync_state: Some(state.clone()).filter(|s| !s.is_empty()),
+                ignore: Vec::new(),
+                max_changes_returned: MAX_CHANGES_PER_CALL,
+                sync_scope: Some("NormalItems".into()),
+            };
+            let called = self.client.call(Some(self.acting), &request).await?;
+            let page = first_payload(called.response.messages)?;
+            let changes = self.read_changes(page.changes).await?;
+            seen.extend(changes.iter().filter_map(|c| match c {
+                ItemChange::Create(d) | ItemChange::Update(d) => Some(d.item_id.clone()),
+                _ => None,
+            }));
+            let page = SyncPage {
+                folder: folder.to_string(),
+                folder_id: folder_id.to_string(),
+                sync_state: page.sync_state,
+                includes_last_item: page.includes_last_item_in_range,
+                changes,
+            };
+            let applied = self.worker.apply_page(lease, &page, (self.now)()).await?;
+            add(&mut report.applied, applied);
+            report.pages += 1;
+            if page.includes_last_item {
+                return Ok(seen);
+            }
+            state = page.sync_state;
+            *lease = self
+                .worker
+                .renew_lease(lease, self.lease_for, (self.now)())
+                .await?;
+        }
+    }
+
+    /// The store's changes for one SyncFolderItems page: created and updated items read
+    /// in full with GetItem (an item gone meanwhile is skipped; its deletion comes next).
+    async fn read_changes(
+        &self,
+        changes: Vec<ops::ItemChange>,
+    ) -> Result<Vec<ItemChange>, SyncError> {
+        let wanted: Vec<EntityId> = changes
+            .iter()
+            .filter_map(|c| match c {
+                ops::ItemChange::Create(i) | ops::ItemChange::Update(i) => i.id().cloned(),
+                _ => None,
+            })
+            .collect();
+        let mut items = HashMap::new();
+        for batch in wanted.chunks(GET_ITEM_BATCH) {
+            let request = GetItem {
+                shape: Shape::base(BaseShape::AllProperties),
+                item_ids: batch.to_vec(),
+            };
+            let called = self.client.call(Some(self.acting), &request).await?;
+            for message in called.response.messages {
+                if message.status.code == ResponseCode::ErrorItemNotFound {
+                    continue;
+                }
+                for item in first_payload(vec![message])? {
+                    if let Some(data) = item_data(&item) {
+                        items.insert(data.item_id.clone(), data);
+                    }
+                }
+            }
+        }
+        Ok(changes
+            .into_iter()
+            .filter_map(|c| match c {
+                ops::ItemChange::Create(i) => {
+                    items.get(&i.id()?.id).cloned().map(ItemChange::Create)
+                }
+                ops::ItemChange::Update(i) => {
+                    items.get(&i.id()?.id).cloned().map(ItemChange::Update)
+                }
+                ops::ItemChange::Delete(id) => Some(ItemChange::Delete { item_id: id.id }),
+                ops::ItemChange::ReadFlagChange { item_id, is_read } => {
+                    Some(ItemChange::ReadFlag {
+                        item_id: item_id.id,
+                        is_read,
+                    })
+                }
+            })
+            .collect())
+    }
+}
+
+fn add(total: &mut PageReport, page: PageReport) {
+    total.created += page.created;
+    total.updated += page.updated;
+    total.deleted += page.deleted;
+    total.read_flags += page.read_flags;
+    total.unchanged += page.unchanged;
+    total.feed_rows += page.feed_rows;
+}

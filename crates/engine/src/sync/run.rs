@@ -1,0 +1,300 @@
+//! [`Engine::sync_due`]: one round of the sync scheduler. It claims the mailboxes that are
+//! due, builds each organisation's client once, syncs the mailboxes a few at a time and
+//! finishes each lease: due again after the poll interval, backed off after a transient
+//! failure, or marked as needing attention after a permanent one.
+
+use super::mailbox::{DEFAULT_FOLDERS, MailboxReport, MailboxSync, SyncError};
+use crate::Engine;
+use crate::org_client::{ClientPlan, OrgClientError};
+use futures_util::StreamExt;
+use impersync_exchange::{ExchangeClient, ExchangeError, Impersonate, OutcomeClass};
+use impersync_store::{
+    AccessType, EmailCredentials, Lease, OrgId, Principal, StoreError, SyncFailure, SyncWorker,
+    UserId, now_millis,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a claim (and each renewal) holds a mailbox.
+pub const LEASE_FOR: Duration = Duration::from_secs(300);
+
+/// The first back-off after a transient failure; it doubles with each further failure.
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The longest back-off.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// How one mailbox's sync in a round ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxOutcome {
+    /// The mailbox's organisation.
+    pub org: OrgId,
+    /// The mailbox's user.
+    pub user: UserId,
+    /// The mailbox's address.
+    pub email: String,
+    /// What it synced, or why it failed.
+    pub result: Result<MailboxReport, SyncFailure>,
+}
+
+/// Why a round could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncRunError {
+    /// The store refused the claim.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An organisation's client and what to sync, or why there is none.
+type OrgSetup = Result<(Arc<ExchangeClient>, ClientPlan, EmailCredentials), SyncFailure>;
+
+impl Engine {
+    /// Claims up to `limit` due mailboxes for the worker `owner`, syncs them and finishes
+    /// each lease; returns how each ended. A mailbox whose lease was lost meanwhile is left
+    /// to whoever took it.
+    pub async fn sync_due(
+        &self,
+        owner: &str,
+        limit: u32,
+    ) -> Result<Vec<MailboxOutcome>, SyncRunError> {
+        let principal = Principal::system(owner);
+        let worker = self.store().sync_worker(&principal)?;
+        let leases = worker
+            .claim_due(owner, limit, LEASE_FOR, now_millis())
+            .await?;
+        let mut by_org: BTreeMap<OrgId, Vec<Lease>> = BTreeMap::new();
+        for lease in leases {
+            by_org.entry(lease.org).or_default().push(lease);
+        }
+        let mut outcomes = Vec::new();
+        for (org, leases) in by_org {
+            let setup = self.org_setup(&principal, org, &leases).await;
+            let results = futures_util::stream::iter(leases)
+                .map(|lease| self.sync_one(&worker, &setup, lease))
+                .buffer_unordered(self.settings().concurrency.max(1))
+                .collect::<Vec<_>>()
+                .await;
+            outcomes.extend(results);
+        }
+        Ok(outcomes)
+    }
+
+    async fn org_setup(&self, principal: &Principal, org: OrgId, leases: &[Lease]) -> OrgSetup {
+        let plan = async {
+            let scope = self.store().org(principal, org).await?;
+            let settings = scope
+                .email_config()
+                .credentials()
+                .await?
+                .ok_or(OrgClientError::NoConfiguration)?;
+            let bearer = match &settings.access {
+                AccessType::M365OAuthImpersonation { .. } => {
+                    Some(self.m365().tokens.access_token(org).await.map_err(|e| {
+                        SetupError::Other(format!("no Microsoft 365 access token: {e}"))
+                    })?)
+                }
+                AccessType::ExchangeImpersonation { .. } => None,
+            };
+            let fallback = leases.first().map(|l| l.email.as_str());
+            let plan = ClientPlan::new(&settings, bearer, fallback)?;
+            let client = plan
+                .connect(self.network(), self.settings().concurrency)
+                .await?;
+            Ok::<_, SetupError>((client, plan, settings))
+        };
+        plan.await.map_err(|e| e.failure())
+    }
+
+    async fn sync_one(
+        &self,
+        worker: &SyncWorker<'_>,
+        setup: &OrgSetup,
+        lease: Lease,
+    ) -> MailboxOutcome {
+        let (org, user, email) = (lease.org, lease.user, lease.email.clone());
+        let mut lease_lost = false;
+        let synced = match setup {
+            Ok((client, plan, settings)) => {
+                let acting = Impersonate::smtp(plan.id_type, &lease.email);
+                let folders: Vec<String> = if settings.folders.is_empty() {
+                    DEFAULT_FOLDERS.iter().map(|f| f.to_string()).collect()
+                } else {
+                    settings.folders.clone()
+                };
+                let sync = MailboxSync {
+                    client,
+                    worker,
+                    acting: &acting,
+                    lease_for: LEASE_FOR,
+                    now: now_millis,
+                };
+                match sync.run(lease.clone(), &folders).await {
+                    Ok((report, lease)) => {
+                        let now = now_millis();
+                        let next = now + i64::from(settings.poll_interval_secs) * 1000;
+                        worker
+                            .finish_ok(&lease, next, now)
+                            .await
+                            .map(|()| report)
+                            .map_err(|e| store_failure(&e))
+                    }
+                    Err(SyncError::Store(e)) => {
+                        lease_lost = matches!(e, StoreError::LeaseLost { .. });
+                        Err(store_failure(&e))
+                    }
+                    Err(SyncError::Exchange(e)) => Err(exchange_failure(&e)),
+                }
+            }
+            Err(failure) => Err(failure.clone()),
+        };
+        match &synced {
+            Err(_) if lease_lost => {
+                tracing::info!(email = %lease.email, "sync: lease lost; left to its new holder");
+            }
+            Err(failure) => self.finish_failed(worker, &lease, failure).await,
+            Ok(_) => {}
+        }
+        MailboxOutcome {
+            org,
+            user,
+            email,
+            result: synced,
+        }
+    }
+
+    /// Records a failure: a permanent one needs attention (not due until "sync now"), a
+    /// transient one is retried after an exponential back-off.
+    async fn finish_failed(&self, worker: &SyncWorker<'_>, lease: &Lease, failure: &SyncFailure) {
+        let now = now_millis();
+        let permanent = is_permanent(&failure.outcome);
+        let next_due = if permanent {
+            None
+        } else {
+            let failures = match self
+                .store()
+                .org(&Principal::system("sync"), lease.org)
+                .await
+            {
+                Ok(scope) => scope
+                    .mailboxes()
+                    .status(lease.user)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map_or(0, |s| s.failures),
+                Err(_) => 0,
+            };
+            Some(now + backoff(failures).as_millis() as i64)
+        };
+        if let Err(e) = worker
+            .finish_failed(lease, failure, next_due, permanent, now)
+            .await
+        {
+            tracing::warn!(email = %lease.email, error = %e, "sync: cannot record the failure");
+        }
+    }
+}
+
+/// Whether a failure of this outcome class needs a person (rights, mailbox, credentials,
+/// configuration) rather than time.
+pub fn is_permanent(outcome: &str) -> bool {
+    [
+        OutcomeClass::ImpersonationDenied,
+        OutcomeClass::NoMailbox,
+        OutcomeClass::AuthFailed,
+        OutcomeClass::EwsDisabled,
+        OutcomeClass::TlsUntrusted,
+    ]
+    .iter()
+    .any(|c| c.as_str() == outcome)
+        || outcome == CONFIGURATION
+}
+
+/// The wait before the next attempt after `failures` earlier failures in a row.
+pub fn backoff(failures: i64) -> Duration {
+    let doublings = u32::try_from(failures.clamp(0, 16)).unwrap_or(16);
+    FIRST_BACKOFF
+        .saturating_mul(2u32.pow(doublings))
+        .min(MAX_BACKOFF)
+}
+
+/// The outcome recorded when the organisation's email configuration cannot be used.
+const CONFIGURATION: &str = "ConfigurationInvalid";
+
+/// Why an organisation's client could not be built.
+#[derive(Debug, thiserror::Error)]
+enum SetupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Client(#[from] OrgClientError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl SetupError {
+    fn failure(&self) -> SyncFailure {
+        match self {
+            Self::Store(e) => store_failure(e),
+            Self::Client(OrgClientError::Client(e)) => exchange_failure(e),
+            Self::Client(e) => SyncFailure {
+                outcome: CONFIGURATION.into(),
+                code: None,
+                message: e.to_string(),
+                remedy: "Fix the organisation's email configuration, then sync again.".into(),
+            },
+            Self::Other(message) => SyncFailure {
+                outcome: CONFIGURATION.into(),
+                code: None,
+                message: message.clone(),
+                remedy: "Sign in with Microsoft 365 in the email configuration again.".into(),
+            },
+        }
+    }
+}
+
+/// An Exchange failure, classified as for access checks, with its remedy.
+fn exchange_failure(e: &ExchangeError) -> SyncFailure {
+    let outcome = e.outcome();
+    SyncFailure {
+        outcome: outcome.class.as_str().to_string(),
+        code: outcome.code,
+        message: outcome.message,
+        remedy: outcome.remedy,
+    }
+}
+
+/// A store failure during a sync; retried later like a server error.
+fn store_failure(e: &StoreError) -> SyncFailure {
+    SyncFailure {
+        outcome: OutcomeClass::ServerError.as_str().to_string(),
+        code: None,
+        message: format!("the store refused the sync's changes: {e}"),
+        remedy: "Check the database; the mailbox is synced again after the back-off.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(0), Duration::from_secs(60));
+        assert_eq!(backoff(1), Duration::from_secs(120));
+        assert_eq!(backoff(5), Duration::from_secs(1920));
+        assert_eq!(backoff(6), MAX_BACKOFF);
+        assert_eq!(backoff(1000), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn rights_and_credentials_need_attention_and_throttling_waits() {
+        assert!(is_permanent("ImpersonationDenied"));
+        assert!(is_permanent("NoMailbox"));
+        assert!(is_permanent("AuthFailed"));
+        assert!(!is_permanent("Throttled"));
+        assert!(!is_permanent("Unreachable"));
+        assert!(!is_permanent("ServerError"));
+    }
+}

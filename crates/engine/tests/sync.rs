@@ -1,0 +1,312 @@
+//! Mailbox sync against the real simulator into a real store (SQLite and PostgreSQL):
+//! the initial sync, incremental changes, an idle round, and a user outside the
+//! service account's impersonation scope.
+
+mod common;
+
+use common::*;
+use impersync_engine::{Engine, Network};
+use impersync_ews::ops::FindItem;
+use impersync_ews::types::{BaseShape, FolderRef, Shape};
+use impersync_exchange::{ExchangeClient, GovernorConfig, IdType, Impersonate, first_payload};
+use impersync_store::{
+    AccessType, EmailSettings, ExchangeAuth, FeedCursor, FeedKind, Item, ItemFilter, MailboxState,
+    NewOrganisation, OrgStore, PageRequest, Principal, SecretString, SecretUpdate, UserSelection,
+};
+use impersync_testdb::{TestDb, backend_test};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+const FOLDERS: [&str; 4] = ["inbox", "sentitems", "calendar", "contacts"];
+const ALICE: &str = "alice@contoso.test";
+const BOB: &str = "bob@contoso.test";
+const ERIN: &str = "erin@contoso.test";
+
+/// (folder, item id) → change key.
+type Contents = BTreeMap<(String, String), String>;
+
+fn operator() -> Principal {
+    Principal::system("tests")
+}
+
+/// Contoso configured for the demo service account at the simulator, with alice and bob
+/// activated (forced: they were never checked) and erin force-activated too.
+async fn contoso<'s>(store: &'s impersync_store::Store, sim: &SimServer) -> OrgStore<'s> {
+    let org = store
+        .organisations(&operator())
+        .create(NewOrganisation {
+            name: "Contoso".into(),
+            domains: vec!["contoso.test".into()],
+        })
+        .await
+        .unwrap();
+    let scope = store.org(&operator(), org.id).await.unwrap();
+    let rows = [ALICE, BOB, ERIN]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| impersync_store::ImportRow {
+            line: i + 1,
+            email: (*e).into(),
+            ..Default::default()
+        })
+        .collect();
+    scope.users().import(rows).await.unwrap();
+    scope
+        .email_config()
+        .save(EmailSettings {
+            access: AccessType::ExchangeImpersonation {
+                logon: MASTER_UPN.into(),
+                auth: ExchangeAuth::Basic,
+                password: SecretUpdate::Set(SecretString::new(MASTER_PASSWORD)),
+            },
+            ews_url: Some(format!("http://{}/EWS/Exchange.asmx", sim.addr)),
+            autodiscover: false,
+            tls_policy: "verify".into(),
+            id_type: "SmtpAddress".into(),
+            folders: FOLDERS.iter().map(|f| f.to_string()).collect(),
+            poll_interval_secs: 300,
+            lab: true,
+            saved: true,
+        })
+        .await
+        .unwrap();
+    let everyone = UserSelection::Emails(vec![ALICE.into(), BOB.into(), ERIN.into()]);
+    scope.users().activate(&everyone, true).await.unwrap();
+    scope
+}
+
+/// The simulator's contents of a mailbox, read with FindItem as the service account.
+async fn sim_contents(client: &ExchangeClient, email: &str) -> Contents {
+    let acting = Impersonate::smtp(IdType::SmtpAddress, email);
+    let mut contents = Contents::new();
+    for folder in FOLDERS {
+        let op = FindItem {
+            traversal: "Shallow".into(),
+            shape: Shape::base(BaseShape::IdOnly),
+            paging: None,
+            parent_folder_ids: vec![FolderRef::distinguished(folder)],
+        };
+        let called = client.call(Some(&acting), &op).await.unwrap();
+        for item in first_payload(called.response.messages).unwrap().entries {
+            let id = item.id().unwrap();
+            contents.insert(
+                (folder.to_string(), id.id.clone()),
+                id.change_key.clone().unwrap_or_default(),
+            );
+        }
+    }
+    contents
+}
+
+/// The store's items of a mailbox.
+async fn stored_items(scope: &OrgStore<'_>, email: &str) -> Vec<Item> {
+    let user = scope.users().get_by_email(email).await.unwrap();
+    let page = PageRequest {
+        offset: 0,
+        limit: 1000,
+    };
+    let items = scope
+        .items()
+        .list(user.id, &ItemFilter::default(), page)
+        .await
+        .unwrap();
+    assert!(items.total < 1000);
+    items.items
+}
+
+/// The store's contents of a mailbox.
+async fn stored_contents(scope: &OrgStore<'_>, email: &str) -> Contents {
+    stored_items(scope, email)
+        .await
+        .into_iter()
+        .map(|i| ((i.folder, i.data.item_id), i.data.change_key))
+        .collect()
+}
+
+/// Every feed row after `cursor`: (kind, mailbox, item id).
+async fn feed_after(scope: &OrgStore<'_>, cursor: i64) -> Vec<(&'static str, String, String)> {
+    let page = scope
+        .change_feed()
+        .changes(FeedCursor(cursor), 1000)
+        .await
+        .unwrap();
+    assert!(page.changes.len() < 1000);
+    page.changes
+        .into_iter()
+        .map(|c| (c.kind.as_str(), c.user_email, c.item_id))
+        .collect()
+}
+
+async fn last_seq(scope: &OrgStore<'_>) -> i64 {
+    let page = scope
+        .change_feed()
+        .changes(FeedCursor(0), 1000)
+        .await
+        .unwrap();
+    page.next_cursor.0
+}
+
+async fn mailbox_syncs_create_update_read_flag_and_delete(db: &TestDb) {
+    let sim = start_demo().await;
+    let store = db.open().await;
+    let scope = contoso(&store, &sim).await;
+    let engine = Engine::new(store.clone(), Network::default());
+    let client = sim.client(master_basic(), GovernorConfig::default());
+
+    // First round: every mailbox is due.
+    let outcomes = engine.sync_due("w1", 10).await.unwrap();
+    assert_eq!(outcomes.len(), 3);
+    for email in [ALICE, BOB] {
+        let truth = sim_contents(&client, email).await;
+        assert!(truth.len() > 10, "{email} has items in the demo");
+        assert_eq!(stored_contents(&scope, email).await, truth, "{email}");
+        let created: Vec<_> = feed_after(&scope, 0)
+            .await
+            .into_iter()
+            .filter(|(_, e, _)| e == email)
+            .collect();
+        assert!(
+            created
+                .iter()
+                .all(|(k, _, _)| *k == FeedKind::Created.as_str())
+        );
+        let mut ids: Vec<_> = created.iter().map(|(_, _, id)| id.clone()).collect();
+        ids.sort();
+        let mut expected: Vec<_> = truth.keys().map(|(_, id)| id.clone()).collect();
+        expected.sort();
+        assert_eq!(ids, expected, "one created row per item of {email}");
+    }
+
+    // Erin is outside the service account's scope: needs attention, with a remedy.
+    let erin = scope.users().get_by_email(ERIN).await.unwrap();
+    let status = scope.mailboxes().status(erin.id).await.unwrap().unwrap();
+    assert_eq!(status.state, MailboxState::NeedsAttention, "{status:?}");
+    let error = status.last_error.expect("erin's failure is recorded");
+    assert_eq!(error.outcome, "ImpersonationDenied");
+    assert!(!error.remedy.is_empty());
+    assert_eq!(status.next_due_at, None);
+    let alice = scope.users().get_by_email(ALICE).await.unwrap();
+    let status = scope.mailboxes().status(alice.id).await.unwrap().unwrap();
+    assert!(status.last_error.is_none() && status.last_success_at.is_some());
+    assert!(status.next_due_at.unwrap() > status.last_success_at.unwrap() + 290_000);
+
+    // Nothing due, nothing changed: no rows.
+    let before = last_seq(&scope).await;
+    assert!(engine.sync_due("w1", 10).await.unwrap().is_empty());
+    scope.mailboxes().sync_now(alice.id).await.unwrap();
+    let idle = engine.sync_due("w1", 10).await.unwrap();
+    assert_eq!(idle.len(), 1);
+    assert!(idle[0].result.is_ok(), "{:?}", idle[0].result);
+    assert!(feed_after(&scope, before).await.is_empty());
+
+    // Deliver, modify, mark read and delete in alice's mailbox.
+    let truth = sim_contents(&client, ALICE).await;
+    let inbox: Vec<_> = truth
+        .keys()
+        .filter(|(f, _)| f == "inbox")
+        .map(|(_, id)| id.clone())
+        .collect();
+    let delivered = deliver(&sim, ALICE, "fresh lead").await;
+    assert_eq!(
+        patch(&sim, ALICE, &inbox[0], json!({ "subject": "renamed" })).await,
+        200
+    );
+    assert_eq!(
+        patch(&sim, ALICE, &inbox[1], json!({ "is_read": true })).await,
+        200
+    );
+    assert_eq!(delete(&sim, ALICE, &inbox[2]).await, 204);
+    scope.mailboxes().sync_now(alice.id).await.unwrap();
+    let round = engine.sync_due("w1", 10).await.unwrap();
+    assert_eq!(round.len(), 1);
+    // A read-flag change keeps the last known change key in the store (the feed reports
+    // only the flag); every other item matches the simulator exactly.
+    let mut stored = stored_contents(&scope, ALICE).await;
+    let mut truth = sim_contents(&client, ALICE).await;
+    let flagged = ("inbox".to_string(), inbox[1].clone());
+    assert!(stored.remove(&flagged).is_some() && truth.remove(&flagged).is_some());
+    assert_eq!(stored, truth);
+    let mut rows = feed_after(&scope, before).await;
+    rows.sort();
+    let mut expected = vec![
+        (FeedKind::Created.as_str(), ALICE.to_string(), delivered),
+        (
+            FeedKind::Updated.as_str(),
+            ALICE.to_string(),
+            inbox[0].clone(),
+        ),
+        (
+            FeedKind::ReadFlag.as_str(),
+            ALICE.to_string(),
+            inbox[1].clone(),
+        ),
+        (
+            FeedKind::Deleted.as_str(),
+            ALICE.to_string(),
+            inbox[2].clone(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(rows, expected);
+    let renamed = stored_items(&scope, ALICE)
+        .await
+        .into_iter()
+        .find(|i| i.data.item_id == inbox[0])
+        .unwrap();
+    assert_eq!(renamed.data.subject, "renamed");
+    let read = stored_items(&scope, ALICE)
+        .await
+        .into_iter()
+        .find(|i| i.data.item_id == inbox[1])
+        .unwrap();
+    assert!(read.data.is_read);
+    // Bob's mailbox was untouched.
+    assert_eq!(
+        stored_contents(&scope, BOB).await,
+        sim_contents(&client, BOB).await
+    );
+}
+backend_test!(mailbox_syncs_create_update_read_flag_and_delete);
+
+async fn control(
+    sim: &SimServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let url = format!("http://{}/_sim{path}", sim.addr);
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(b) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+async fn deliver(sim: &SimServer, email: &str, subject: &str) -> String {
+    let (status, body) = control(
+        sim,
+        reqwest::Method::POST,
+        &format!("/mailboxes/{email}/folders/inbox/items"),
+        Some(json!({ "subject": subject, "from": "lead@fabrikam.test" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["item_id"].as_str().unwrap().to_string()
+}
+
+async fn patch(sim: &SimServer, email: &str, id: &str, change: serde_json::Value) -> u16 {
+    let path = format!("/mailboxes/{email}/items/{id}");
+    control(sim, reqwest::Method::PATCH, &path, Some(change))
+        .await
+        .0
+}
+
+async fn delete(sim: &SimServer, email: &str, id: &str) -> u16 {
+    let path = format!("/mailboxes/{email}/items/{id}");
+    control(sim, reqwest::Method::DELETE, &path, None).await.0
+}
