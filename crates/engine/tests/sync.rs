@@ -310,3 +310,38 @@ async fn delete(sim: &SimServer, email: &str, id: &str) -> u16 {
     let path = format!("/mailboxes/{email}/items/{id}");
     control(sim, reqwest::Method::DELETE, &path, None).await.0
 }
+
+async fn a_refused_sync_state_resyncs_and_reconciles(db: &TestDb) {
+    let sim = start_demo().await;
+    let store = db.open().await;
+    let scope = contoso(&store, &sim).await;
+    let engine = Engine::new(store.clone(), Network::default());
+    let client = sim.client(master_basic(), GovernorConfig::default());
+    let alice = scope.users().get_by_email(ALICE).await.unwrap();
+    engine.sync_due("w1", 10).await.unwrap();
+    let ephemeral = deliver(&sim, ALICE, "gone after the reset").await;
+    scope.mailboxes().sync_now(alice.id).await.unwrap();
+    engine.sync_due("w1", 10).await.unwrap();
+    let before = last_seq(&scope).await;
+
+    // The reset rebuilds the mailboxes from the scenario: every stored SyncState is now
+    // refused, and the delivered item no longer exists.
+    let (status, _) = control(&sim, reqwest::Method::POST, "/reset", None).await;
+    assert_eq!(status, 200);
+    scope.mailboxes().sync_now(alice.id).await.unwrap();
+    let round = engine.sync_due("w1", 10).await.unwrap();
+    assert_eq!(round.len(), 1);
+    let report = round[0].result.as_ref().expect("the resync succeeds");
+    assert!(report.resynced.contains(&"inbox".to_string()), "{report:?}");
+    assert_eq!(report.reconciled, 1);
+    assert_eq!(
+        stored_contents(&scope, ALICE).await,
+        sim_contents(&client, ALICE).await
+    );
+    assert_eq!(
+        feed_after(&scope, before).await,
+        vec![(FeedKind::Deleted.as_str(), ALICE.to_string(), ephemeral)],
+        "only the vanished item is reported"
+    );
+}
+backend_test!(a_refused_sync_state_resyncs_and_reconciles);
