@@ -345,3 +345,41 @@ async fn a_refused_sync_state_resyncs_and_reconciles(db: &TestDb) {
     );
 }
 backend_test!(a_refused_sync_state_resyncs_and_reconciles);
+
+async fn a_transient_failure_backs_off_exponentially(db: &TestDb) {
+    let sim = start_demo().await;
+    let store = db.open().await;
+    let scope = contoso(&store, &sim).await;
+    let engine = Engine::new(store.clone(), Network::default());
+    let alice = scope.users().get_by_email(ALICE).await.unwrap();
+    let faults = json!({ "truncate": { "count": 1000 } });
+    assert_eq!(
+        control(&sim, reqwest::Method::POST, "/faults", Some(faults))
+            .await
+            .0,
+        204
+    );
+    let mut waits = Vec::new();
+    for _ in 0..2 {
+        let started = impersync_store::now_millis();
+        let round = engine.sync_due("w1", 10).await.unwrap();
+        let mine = round.iter().find(|o| o.email == ALICE).unwrap();
+        let failure = mine.result.as_ref().expect_err("cut-off answers fail");
+        assert_eq!(failure.outcome, "Unreachable", "{failure:?}");
+        let status = scope.mailboxes().status(alice.id).await.unwrap().unwrap();
+        assert_eq!(status.state, MailboxState::Backoff);
+        waits.push((status.next_due_at.unwrap() - started) / 1000);
+        scope.mailboxes().sync_now(alice.id).await.unwrap();
+    }
+    assert!((59..=61).contains(&waits[0]), "{waits:?}");
+    assert!((119..=121).contains(&waits[1]), "{waits:?}");
+
+    // Once Exchange answers again the mailbox syncs and its failures are cleared.
+    let cleared = control(&sim, reqwest::Method::POST, "/faults", Some(json!({}))).await;
+    assert_eq!(cleared.0, 204);
+    let round = engine.sync_due("w1", 10).await.unwrap();
+    assert!(round.iter().any(|o| o.email == ALICE && o.result.is_ok()));
+    let status = scope.mailboxes().status(alice.id).await.unwrap().unwrap();
+    assert_eq!((status.state, status.failures), (MailboxState::Idle, 0));
+}
+backend_test!(a_transient_failure_backs_off_exponentially);
