@@ -9,9 +9,11 @@ use impersync_engine::{Engine, Network};
 use impersync_ews::ops::FindItem;
 use impersync_ews::types::{BaseShape, FolderRef, Shape};
 use impersync_exchange::{ExchangeClient, GovernorConfig, IdType, Impersonate, first_payload};
+use impersync_exchange_sim::scenario::LARGE_INBOX_TOML;
 use impersync_store::{
-    AccessType, EmailSettings, ExchangeAuth, FeedCursor, FeedKind, Item, ItemFilter, MailboxState,
-    NewOrganisation, OrgStore, PageRequest, Principal, SecretString, SecretUpdate, UserSelection,
+    AccessType, EmailSettings, ExchangeAuth, FeedChange, FeedCursor, FeedKind, Item, ItemFilter,
+    MailboxState, NewOrganisation, OrgStore, PageRequest, Principal, SecretString, SecretUpdate,
+    UserSelection,
 };
 use impersync_testdb::{TestDb, backend_test};
 use serde_json::json;
@@ -32,16 +34,29 @@ fn operator() -> Principal {
 /// Contoso configured for the demo service account at the simulator, with alice and bob
 /// activated (forced: they were never checked) and erin force-activated too.
 async fn contoso<'s>(store: &'s impersync_store::Store, sim: &SimServer) -> OrgStore<'s> {
+    let account = (MASTER_UPN, MASTER_PASSWORD);
+    organisation(store, sim, "contoso.test", account, &[ALICE, BOB, ERIN]).await
+}
+
+/// An organisation of `domain` whose service account `(logon, password)` reaches the
+/// simulator, with `users` imported and activated (forced).
+async fn organisation<'s>(
+    store: &'s impersync_store::Store,
+    sim: &SimServer,
+    domain: &str,
+    (logon, password): (&str, &str),
+    users: &[&str],
+) -> OrgStore<'s> {
     let org = store
         .organisations(&operator())
         .create(NewOrganisation {
-            name: "Contoso".into(),
-            domains: vec!["contoso.test".into()],
+            name: domain.into(),
+            domains: vec![domain.into()],
         })
         .await
         .unwrap();
     let scope = store.org(&operator(), org.id).await.unwrap();
-    let rows = [ALICE, BOB, ERIN]
+    let rows = users
         .iter()
         .enumerate()
         .map(|(i, e)| impersync_store::ImportRow {
@@ -55,9 +70,9 @@ async fn contoso<'s>(store: &'s impersync_store::Store, sim: &SimServer) -> OrgS
         .email_config()
         .save(EmailSettings {
             access: AccessType::ExchangeImpersonation {
-                logon: MASTER_UPN.into(),
+                logon: logon.into(),
                 auth: ExchangeAuth::Basic,
-                password: SecretUpdate::Set(SecretString::new(MASTER_PASSWORD)),
+                password: SecretUpdate::Set(SecretString::new(password)),
             },
             ews_url: Some(format!("http://{}/EWS/Exchange.asmx", sim.addr)),
             autodiscover: false,
@@ -70,7 +85,7 @@ async fn contoso<'s>(store: &'s impersync_store::Store, sim: &SimServer) -> OrgS
         })
         .await
         .unwrap();
-    let everyone = UserSelection::Emails(vec![ALICE.into(), BOB.into(), ERIN.into()]);
+    let everyone = UserSelection::Emails(users.iter().map(|u| u.to_string()).collect());
     scope.users().activate(&everyone, true).await.unwrap();
     scope
 }
@@ -98,20 +113,26 @@ async fn sim_contents(client: &ExchangeClient, email: &str) -> Contents {
     contents
 }
 
-/// The store's items of a mailbox.
+/// The store's items of a mailbox, read page by page.
 async fn stored_items(scope: &OrgStore<'_>, email: &str) -> Vec<Item> {
     let user = scope.users().get_by_email(email).await.unwrap();
-    let page = PageRequest {
-        offset: 0,
-        limit: 1000,
-    };
-    let items = scope
-        .items()
-        .list(user.id, &ItemFilter::default(), page)
-        .await
-        .unwrap();
-    assert!(items.total < 1000);
-    items.items
+    let mut items = Vec::new();
+    loop {
+        let page = PageRequest {
+            offset: items.len() as u64,
+            limit: 500,
+        };
+        let page = scope
+            .items()
+            .list(user.id, &ItemFilter::default(), page)
+            .await
+            .unwrap();
+        let done = page.items.is_empty();
+        items.extend(page.items);
+        if done || items.len() as u64 >= page.total {
+            return items;
+        }
+    }
 }
 
 /// The store's contents of a mailbox.
@@ -123,27 +144,35 @@ async fn stored_contents(scope: &OrgStore<'_>, email: &str) -> Contents {
         .collect()
 }
 
+/// Every feed row after `cursor`, read page by page.
+async fn feed_rows(scope: &OrgStore<'_>, mut cursor: i64) -> Vec<FeedChange> {
+    let mut rows = Vec::new();
+    loop {
+        let page = scope
+            .change_feed()
+            .changes(FeedCursor(cursor), 500)
+            .await
+            .unwrap();
+        if page.changes.is_empty() {
+            return rows;
+        }
+        cursor = page.next_cursor.0;
+        rows.extend(page.changes);
+    }
+}
+
 /// Every feed row after `cursor`: (kind, mailbox, item id).
 async fn feed_after(scope: &OrgStore<'_>, cursor: i64) -> Vec<(&'static str, String, String)> {
-    let page = scope
-        .change_feed()
-        .changes(FeedCursor(cursor), 1000)
+    feed_rows(scope, cursor)
         .await
-        .unwrap();
-    assert!(page.changes.len() < 1000);
-    page.changes
         .into_iter()
         .map(|c| (c.kind.as_str(), c.user_email, c.item_id))
         .collect()
 }
 
+/// The sequence number of the feed's last row.
 async fn last_seq(scope: &OrgStore<'_>) -> i64 {
-    let page = scope
-        .change_feed()
-        .changes(FeedCursor(0), 1000)
-        .await
-        .unwrap();
-    page.next_cursor.0
+    feed_rows(scope, 0).await.last().map_or(0, |c| c.seq)
 }
 
 async fn mailbox_syncs_create_update_read_flag_and_delete(db: &TestDb) {
@@ -383,3 +412,33 @@ async fn a_transient_failure_backs_off_exponentially(db: &TestDb) {
     assert_eq!((status.state, status.failures), (MailboxState::Idle, 0));
 }
 backend_test!(a_transient_failure_backs_off_exponentially);
+
+async fn a_large_inbox_is_committed_in_pages_of_512(db: &TestDb) {
+    let scenario = impersync_exchange_sim::Scenario::from_toml(LARGE_INBOX_TOML).unwrap();
+    let sim = start(scenario).await;
+    let store = db.open().await;
+    let user = "user00001@big.test";
+    let account = ("svc@big.test", "Svc-Password-1");
+    let scope = organisation(&store, &sim, "big.test", account, &[user]).await;
+    let engine = Engine::new(store.clone(), Network::default());
+    let round = engine.sync_due("w1", 10).await.unwrap();
+    let report = round[0].result.as_ref().expect("the sync succeeds");
+    // Three inbox pages (512, 512, 176) and one page for each other folder.
+    assert_eq!(report.pages, 6, "{report:?}");
+    assert_eq!(report.applied.created, 1200);
+    let items = stored_items(&scope, user).await;
+    let distinct: std::collections::BTreeSet<_> = items.iter().map(|i| &i.data.item_id).collect();
+    assert_eq!((items.len(), distinct.len()), (1200, 1200));
+    let created = feed_after(&scope, 0).await;
+    assert_eq!(created.len(), 1200);
+    let client = sim.client(basic(account.0, account.1), GovernorConfig::default());
+    let inbox = client
+        .get_folder(
+            Some(&Impersonate::smtp(IdType::SmtpAddress, user)),
+            FolderRef::distinguished("inbox"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(inbox.total_count, Some(1200));
+}
+backend_test!(a_large_inbox_is_committed_in_pages_of_512);

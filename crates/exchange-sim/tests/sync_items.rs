@@ -304,35 +304,7 @@ async fn changes_during_a_paged_sync_never_lose_or_invent_an_item() {
 #[tokio::test]
 async fn a_large_generated_mailbox_pages_by_512() {
     let scenario = impersync_exchange_sim::Scenario::from_toml(
-        r#"
-domain = "big.test"
-netbios = "BIG"
-seed = 7
-
-[[users]]
-upn = "svc@big.test"
-password = "Svc-Password-1"
-
-[[user_sets]]
-prefix = "user"
-count = 2
-password = "User-Password-1"
-groups = ["Synced"]
-items = { inbox = 1200 }
-
-[[groups]]
-name = "Synced"
-
-[[scopes]]
-name = "SyncedScope"
-recipient_restriction_filter = "MemberOfGroup -eq 'CN=Synced,OU=Groups,DC=big,DC=test'"
-
-[[role_groups]]
-name = "Impersonators"
-roles = ["ApplicationImpersonation"]
-members = ["svc@big.test"]
-write_scope = "SyncedScope"
-"#,
+        impersync_exchange_sim::scenario::LARGE_INBOX_TOML,
     )
     .expect("scenario parses");
     let server = Server::start(scenario).await;

@@ -9,6 +9,10 @@ use std::path::Path;
 /// The built-in demo scenario's TOML text.
 pub const DEMO_TOML: &str = include_str!("demo.toml");
 
+/// A scenario for paging: `user00001` and `user00002@big.test` with 1200 inbox items each,
+/// impersonated by `svc@big.test` (password `Svc-Password-1`).
+pub const LARGE_INBOX_TOML: &str = include_str!("large_inbox.toml");
+
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
