@@ -690,3 +690,73 @@ async fn the_control_api_changes_only_the_named_mailbox() {
         200
     );
 }
+
+#[tokio::test]
+async fn the_control_api_lists_what_a_sync_of_the_mailbox_sees() {
+    let server = Server::demo().await;
+    let (changes, _, _) = sync_all(&server, MASTER, ALICE_ADDR, "inbox", None, 512).await;
+    let synced: HashSet<(String, String)> = changes
+        .iter()
+        .map(|c| match c {
+            ItemChange::Create(item) => {
+                let id = item.id().expect("created items have ids");
+                (id.id.clone(), id.change_key.clone().unwrap_or_default())
+            }
+            other => panic!("initial sync reports only creates, got {other:?}"),
+        })
+        .collect();
+    let first = synced
+        .iter()
+        .next()
+        .expect("alice's inbox has items")
+        .0
+        .clone();
+    assert_eq!(
+        server
+            .patch_item(ALICE_ADDR, &first, json!({ "is_read": true }))
+            .await,
+        200
+    );
+    let (status, body) = server
+        .control(
+            reqwest::Method::GET,
+            &format!("/mailboxes/{ALICE_ADDR}/items"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["items"].as_array().expect("items");
+    let listed: HashSet<(String, String)> = items
+        .iter()
+        .filter(|i| i["folder"] == "inbox")
+        .map(|i| {
+            (
+                i["item_id"].as_str().unwrap().to_string(),
+                i["change_key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // The same items with the same change keys, but for the one marked read: like
+    // Exchange, a read-flag change gives the item a new change key.
+    let changed: Vec<_> = listed.symmetric_difference(&synced).collect();
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert!(changed.iter().all(|(id, _)| *id == first), "{changed:?}");
+    let flagged = items
+        .iter()
+        .find(|i| i["item_id"] == first.as_str())
+        .unwrap();
+    assert_eq!(flagged["is_read"], true);
+    assert!(
+        items
+            .iter()
+            .any(|i| i["folder"] == "calendar" && i["start"].is_string())
+    );
+    let (status, body) = server
+        .control(
+            reqwest::Method::GET,
+            "/mailboxes/nobody@contoso.test/items",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+}

@@ -63,20 +63,63 @@ impl FeedKind {
 }
 
 /// A position in an organisation's feed: the last sequence number read (0 = the start).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+/// On the wire it is an opaque string (the number in decimal).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FeedCursor(pub i64);
 
-/// One row of the feed.
+impl std::fmt::Display for FeedCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::str::FromStr for FeedCursor {
+    type Err = StoreError;
+
+    /// Parses a cursor given back by a consumer: a `next_cursor` or a change's `id`.
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        match s.trim().parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(Self(n)),
+            _ => Err(StoreError::Invalid(format!(
+                "cursor: {s:?} is not a cursor; give a next_cursor from an earlier answer, or 0"
+            ))),
+        }
+    }
+}
+
+impl Serialize for FeedCursor {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for FeedCursor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serialises a sequence number as the change's opaque `id` (also a valid cursor).
+fn seq_as_id<S: serde::Serializer>(seq: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    FeedCursor(*seq).serialize(serializer)
+}
+
+/// One row of the feed. Its JSON is the change feed's wire format: `id`, `kind`, `user`
+/// (the address), `user_id`, `folder`, `item_id`, `change_key`, `item`, `at`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedChange {
-    /// Its sequence number in the organisation's feed.
+    /// Its sequence number in the organisation's feed; on the wire the change's `id`
+    /// (idempotent: a change delivered twice has the same id).
+    #[serde(rename = "id", serialize_with = "seq_as_id")]
     pub seq: i64,
     /// What happened.
     pub kind: FeedKind,
     /// The mailbox's user.
+    #[serde(rename = "user_id")]
     pub user: UserId,
     /// The mailbox's address.
+    #[serde(rename = "user")]
     pub user_email: String,
     /// The folder (distinguished name).
     pub folder: String,
@@ -85,6 +128,7 @@ pub struct FeedChange {
     /// The item's change key (for `deleted` and `read_flag`: the last one known).
     pub change_key: String,
     /// `created`/`updated`: the item's data; `read_flag`: `{"is_read": ...}`; `deleted`: `{}`.
+    #[serde(rename = "item")]
     pub payload: serde_json::Value,
     /// When it was appended (Unix ms).
     pub at: i64,
@@ -233,4 +277,51 @@ fn change_from_row(row: &AnyRow) -> Result<FeedChange, StoreError> {
         payload: json_column(row, "payload")?,
         at: row.try_get("at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_has_the_feed_wire_names() {
+        let change = FeedChange {
+            seq: 42,
+            kind: FeedKind::ReadFlag,
+            user: UserId::from_raw(7),
+            user_email: "alice@contoso.test".into(),
+            folder: "inbox".into(),
+            item_id: "AAk=".into(),
+            change_key: "CQ==".into(),
+            payload: serde_json::json!({"is_read": true}),
+            at: 1,
+        };
+        let page = FeedPage {
+            changes: vec![change],
+            next_cursor: FeedCursor(42),
+        };
+        let json = serde_json::to_value(&page).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "changes": [{
+                    "id": "42", "kind": "read_flag", "user": "alice@contoso.test", "user_id": "7",
+                    "folder": "inbox", "item_id": "AAk=", "change_key": "CQ==",
+                    "item": {"is_read": true}, "at": 1
+                }],
+                "next_cursor": "42"
+            })
+        );
+    }
+
+    #[test]
+    fn a_cursor_is_a_decimal_string() {
+        assert_eq!("17".parse::<FeedCursor>().unwrap(), FeedCursor(17));
+        assert_eq!("0".parse::<FeedCursor>().unwrap(), FeedCursor::default());
+        let err = "-3".parse::<FeedCursor>().unwrap_err().to_string();
+        assert!(err.contains("cursor"), "{err}");
+        assert!("abc".parse::<FeedCursor>().is_err());
+        let back: FeedCursor = serde_json::from_str("\"9\"").unwrap();
+        assert_eq!(back, FeedCursor(9));
+    }
 }

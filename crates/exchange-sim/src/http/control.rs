@@ -21,6 +21,10 @@ use std::sync::Arc;
 pub fn router() -> Router<Arc<Sim>> {
     Router::new()
         .route("/reset", post(reset))
+        .route(
+            "/mailboxes/{address}/items",
+            axum::routing::get(super::control_contents::mailbox_items),
+        )
         .route("/mailboxes/{address}/folders/{folder}/items", post(deliver))
         .route(
             "/mailboxes/{address}/items/{item}",
@@ -48,11 +52,11 @@ pub fn router() -> Router<Arc<Sim>> {
         )
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-fn find_user(dir: &Directory, address: &str) -> Result<UserNo, Box<Response>> {
+pub(super) fn find_user(dir: &Directory, address: &str) -> Result<UserNo, Box<Response>> {
     dir.find_user(address)
         .ok_or_else(|| Box::new(error(StatusCode::NOT_FOUND, format!("no user {address}"))))
 }

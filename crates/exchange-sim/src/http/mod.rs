@@ -2,6 +2,7 @@
 
 mod autodiscover;
 mod control;
+mod control_contents;
 mod ews;
 mod responses;
 
