@@ -297,47 +297,28 @@ async fn mailbox_syncs_create_update_read_flag_and_delete(db: &TestDb) {
 }
 backend_test!(mailbox_syncs_create_update_read_flag_and_delete);
 
-async fn control(
-    sim: &SimServer,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> (u16, serde_json::Value) {
-    let url = format!("http://{}/_sim{path}", sim.addr);
-    let mut request = reqwest::Client::new().request(method, url);
-    if let Some(b) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(b.to_string());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_default())
-}
-
 async fn deliver(sim: &SimServer, email: &str, subject: &str) -> String {
-    let (status, body) = control(
-        sim,
-        reqwest::Method::POST,
-        &format!("/mailboxes/{email}/folders/inbox/items"),
-        Some(json!({ "subject": subject, "from": "lead@fabrikam.test" })),
-    )
-    .await;
+    let (status, body) = sim
+        .control(
+            reqwest::Method::POST,
+            &format!("/mailboxes/{email}/folders/inbox/items"),
+            Some(json!({ "subject": subject, "from": "lead@fabrikam.test" })),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     body["item_id"].as_str().unwrap().to_string()
 }
 
 async fn patch(sim: &SimServer, email: &str, id: &str, change: serde_json::Value) -> u16 {
     let path = format!("/mailboxes/{email}/items/{id}");
-    control(sim, reqwest::Method::PATCH, &path, Some(change))
+    sim.control(reqwest::Method::PATCH, &path, Some(change))
         .await
         .0
 }
 
 async fn delete(sim: &SimServer, email: &str, id: &str) -> u16 {
     let path = format!("/mailboxes/{email}/items/{id}");
-    control(sim, reqwest::Method::DELETE, &path, None).await.0
+    sim.control(reqwest::Method::DELETE, &path, None).await.0
 }
 
 async fn a_refused_sync_state_resyncs_and_reconciles(db: &TestDb) {
@@ -355,7 +336,7 @@ async fn a_refused_sync_state_resyncs_and_reconciles(db: &TestDb) {
 
     // The reset rebuilds the mailboxes from the scenario: every stored SyncState is now
     // refused, and the delivered item no longer exists.
-    let (status, _) = control(&sim, reqwest::Method::POST, "/reset", None).await;
+    let (status, _) = sim.control(reqwest::Method::POST, "/reset", None).await;
     assert_eq!(status, 200);
     scope.mailboxes().sync_now(alice.id).await.unwrap();
     let round = engine.sync_due("w1", 10).await.unwrap();
@@ -383,7 +364,7 @@ async fn a_transient_failure_backs_off_exponentially(db: &TestDb) {
     let alice = scope.users().get_by_email(ALICE).await.unwrap();
     let faults = json!({ "truncate": { "count": 1000 } });
     assert_eq!(
-        control(&sim, reqwest::Method::POST, "/faults", Some(faults))
+        sim.control(reqwest::Method::POST, "/faults", Some(faults))
             .await
             .0,
         204
@@ -404,7 +385,9 @@ async fn a_transient_failure_backs_off_exponentially(db: &TestDb) {
     assert!((119..=121).contains(&waits[1]), "{waits:?}");
 
     // Once Exchange answers again the mailbox syncs and its failures are cleared.
-    let cleared = control(&sim, reqwest::Method::POST, "/faults", Some(json!({}))).await;
+    let cleared = sim
+        .control(reqwest::Method::POST, "/faults", Some(json!({})))
+        .await;
     assert_eq!(cleared.0, 204);
     let round = engine.sync_due("w1", 10).await.unwrap();
     assert!(round.iter().any(|o| o.email == ALICE && o.result.is_ok()));

@@ -8,6 +8,7 @@
 
 pub mod autodiscover;
 mod client;
+mod concurrency_limit;
 mod credentials;
 mod error;
 mod governor;
@@ -22,6 +23,7 @@ pub mod transport;
 mod url_guard;
 
 pub use client::{Called, ExchangeClient, ExchangeConfig, first_payload};
+pub use concurrency_limit::{BUSY_STREAK_TO_CUT, ConcurrencyLimit, SUCCESSES_TO_RAISE};
 pub use credentials::{AccountName, BadAccountName, Credentials};
 pub use error::{ExchangeError, class_of_code};
 pub use governor::{EXCHANGE_DEFAULT_MAX_CONCURRENCY, Governor, GovernorConfig, throttle_delay};

@@ -1,6 +1,8 @@
 //! The shared harness: the real simulator on a loopback port, and check options aimed at it.
 #![allow(dead_code)]
 
+mod control;
+
 use impersync_engine::access_check::{CheckOptions, EwsSource, Step};
 use impersync_exchange::transport::TransportConfig;
 use impersync_exchange::{
