@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::exact::*;
 use common::*;
 use impersync_engine::{Engine, Network};
 use impersync_ews::ops::FindItem;
@@ -11,9 +12,8 @@ use impersync_ews::types::{BaseShape, FolderRef, Shape};
 use impersync_exchange::{ExchangeClient, GovernorConfig, IdType, Impersonate, first_payload};
 use impersync_exchange_sim::scenario::LARGE_INBOX_TOML;
 use impersync_store::{
-    AccessType, EmailSettings, ExchangeAuth, FeedChange, FeedCursor, FeedKind, Item, ItemFilter,
-    MailboxState, NewOrganisation, OrgStore, PageRequest, Principal, SecretString, SecretUpdate,
-    UserSelection,
+    AccessType, EmailSettings, ExchangeAuth, FeedKind, MailboxState, NewOrganisation, OrgStore,
+    Principal, SecretString, SecretUpdate, UserSelection,
 };
 use impersync_testdb::{TestDb, backend_test};
 use serde_json::json;
@@ -113,28 +113,6 @@ async fn sim_contents(client: &ExchangeClient, email: &str) -> Contents {
     contents
 }
 
-/// The store's items of a mailbox, read page by page.
-async fn stored_items(scope: &OrgStore<'_>, email: &str) -> Vec<Item> {
-    let user = scope.users().get_by_email(email).await.unwrap();
-    let mut items = Vec::new();
-    loop {
-        let page = PageRequest {
-            offset: items.len() as u64,
-            limit: 500,
-        };
-        let page = scope
-            .items()
-            .list(user.id, &ItemFilter::default(), page)
-            .await
-            .unwrap();
-        let done = page.items.is_empty();
-        items.extend(page.items);
-        if done || items.len() as u64 >= page.total {
-            return items;
-        }
-    }
-}
-
 /// The store's contents of a mailbox.
 async fn stored_contents(scope: &OrgStore<'_>, email: &str) -> Contents {
     stored_items(scope, email)
@@ -142,23 +120,6 @@ async fn stored_contents(scope: &OrgStore<'_>, email: &str) -> Contents {
         .into_iter()
         .map(|i| ((i.folder, i.data.item_id), i.data.change_key))
         .collect()
-}
-
-/// Every feed row after `cursor`, read page by page.
-async fn feed_rows(scope: &OrgStore<'_>, mut cursor: i64) -> Vec<FeedChange> {
-    let mut rows = Vec::new();
-    loop {
-        let page = scope
-            .change_feed()
-            .changes(FeedCursor(cursor), 500)
-            .await
-            .unwrap();
-        if page.changes.is_empty() {
-            return rows;
-        }
-        cursor = page.next_cursor.0;
-        rows.extend(page.changes);
-    }
 }
 
 /// Every feed row after `cursor`: (kind, mailbox, item id).
@@ -248,13 +209,20 @@ async fn mailbox_syncs_create_update_read_flag_and_delete(db: &TestDb) {
     scope.mailboxes().sync_now(alice.id).await.unwrap();
     let round = engine.sync_due("w1", 10).await.unwrap();
     assert_eq!(round.len(), 1);
-    // A read-flag change keeps the last known change key in the store (the feed reports
-    // only the flag); every other item matches the simulator exactly.
-    let mut stored = stored_contents(&scope, ALICE).await;
-    let mut truth = sim_contents(&client, ALICE).await;
-    let flagged = ("inbox".to_string(), inbox[1].clone());
-    assert!(stored.remove(&flagged).is_some() && truth.remove(&flagged).is_some());
-    assert_eq!(stored, truth);
+    // Every item matches the simulator exactly, the one marked read with the new change
+    // key Exchange gave it, which its read_flag row carries too.
+    assert_exact(&sim, &scope, ALICE, &FOLDERS).await;
+    let read_key = sim.snapshot(ALICE, &FOLDERS).await[&inbox[1]]
+        .change_key
+        .clone();
+    assert_ne!(read_key, truth[&("inbox".to_string(), inbox[1].clone())]);
+    let changes = feed_rows(&scope, before).await;
+    let read_row = changes
+        .iter()
+        .find(|r| r.kind == FeedKind::ReadFlag)
+        .expect("a read_flag row");
+    assert_eq!(read_row.change_key, read_key);
+    assert_no_duplicate_rows(&feed_rows(&scope, 0).await);
     let mut rows = feed_after(&scope, before).await;
     rows.sort();
     let mut expected = vec![

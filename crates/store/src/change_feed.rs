@@ -125,7 +125,8 @@ pub struct FeedChange {
     pub folder: String,
     /// The EWS ItemId.
     pub item_id: String,
-    /// The item's change key (for `deleted` and `read_flag`: the last one known).
+    /// The item's change key (for `read_flag`: the one after the flag change; for
+    /// `deleted`: the last one known).
     pub change_key: String,
     /// `created`/`updated`: the item's data; `read_flag`: `{"is_read": ...}`; `deleted`: `{}`.
     #[serde(rename = "item")]
@@ -162,8 +163,7 @@ pub(crate) struct FeedSource<'a> {
 }
 
 /// Appends `changes` in order inside the caller's transaction, skipping any already in
-/// the feed (same item, change key and kind; read-flag rows are de-duplicated by the
-/// caller, by state). Returns how many were appended.
+/// the feed (same item, change key and kind). Returns how many were appended.
 pub(crate) async fn append(
     conn: &mut Conn,
     source: FeedSource<'_>,
@@ -190,20 +190,18 @@ pub(crate) async fn append(
         .try_get("last_seq")?;
     let mut appended = 0;
     for change in changes {
-        if change.kind != FeedKind::ReadFlag {
-            let present = sqlx::query(
-                "SELECT seq FROM change_feed WHERE org_id = $1 AND item_id = $2 \
-                 AND change_key = $3 AND kind = $4",
-            )
-            .bind(org)
-            .bind(&change.item_id)
-            .bind(&change.change_key)
-            .bind(change.kind.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-            if present.is_some() {
-                continue;
-            }
+        let present = sqlx::query(
+            "SELECT seq FROM change_feed WHERE org_id = $1 AND item_id = $2 \
+             AND change_key = $3 AND kind = $4",
+        )
+        .bind(org)
+        .bind(&change.item_id)
+        .bind(&change.change_key)
+        .bind(change.kind.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if present.is_some() {
+            continue;
         }
         seq += 1;
         sqlx::query(

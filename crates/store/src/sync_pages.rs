@@ -33,10 +33,12 @@ pub enum ItemChange {
         /// The EWS ItemId.
         item_id: String,
     },
-    /// Only the read flag changed.
+    /// Only the read flag changed (Exchange gives the item a new change key for it).
     ReadFlag {
         /// The EWS ItemId.
         item_id: String,
+        /// The item's change key after the flag change.
+        change_key: String,
         /// The new flag.
         is_read: bool,
     },
@@ -111,9 +113,11 @@ pub(crate) async fn apply_page(
             ItemChange::Delete { item_id } => {
                 delete_item(&mut tx, lease.user, &page.folder, item_id).await?
             }
-            ItemChange::ReadFlag { item_id, is_read } => {
-                set_read(&mut tx, lease.user, item_id, *is_read, now).await?
-            }
+            ItemChange::ReadFlag {
+                item_id,
+                change_key,
+                is_read,
+            } => set_read(&mut tx, lease.user, item_id, change_key, *is_read, now).await?,
         };
         match row {
             Some(row) => {
@@ -165,6 +169,13 @@ fn validate(page: &SyncPage) -> Result<(), StoreError> {
         if item_id.trim().is_empty() {
             return Err(StoreError::Invalid(format!(
                 "changes[{n}].item_id: every change needs the item's EWS ItemId"
+            )));
+        }
+        if let ItemChange::ReadFlag { change_key, .. } = change
+            && change_key.trim().is_empty()
+        {
+            return Err(StoreError::Invalid(format!(
+                "changes[{n}].change_key: a read-flag change needs the item's new ChangeKey"
             )));
         }
     }
@@ -324,12 +335,14 @@ async fn delete_item(
     }))
 }
 
-/// Sets an item's read flag; its feed row, or `None` when the flag is already so (or the
-/// item is not stored).
+/// Sets an item's read flag and change key; its feed row (with the new change key), or
+/// `None` when this change key is stored already, the item is not stored, or only the
+/// change key moved (the flag was already so: the key is stored, no row).
 async fn set_read(
     conn: &mut Conn,
     user: UserId,
     item_id: &str,
+    change_key: &str,
     is_read: bool,
     now: i64,
 ) -> Result<Option<NewChange>, StoreError> {
@@ -342,22 +355,25 @@ async fn set_read(
     let Some(row) = stored else {
         return Ok(None);
     };
-    if get_flag(&row, "is_read")? == is_read {
+    if row.try_get::<String, _>("change_key")? == change_key {
         return Ok(None);
     }
+    let flag_changed = get_flag(&row, "is_read")? != is_read;
     sqlx::query(
-        "UPDATE items SET is_read = $1, updated_at = $2 WHERE user_id = $3 AND item_id = $4",
+        "UPDATE items SET is_read = $1, change_key = $2, updated_at = $3 \
+         WHERE user_id = $4 AND item_id = $5",
     )
     .bind(flag(is_read))
+    .bind(change_key)
     .bind(now)
     .bind(user.get())
     .bind(item_id)
     .execute(&mut *conn)
     .await?;
-    Ok(Some(NewChange {
+    Ok(flag_changed.then(|| NewChange {
         kind: FeedKind::ReadFlag,
         item_id: item_id.to_string(),
-        change_key: row.try_get("change_key")?,
+        change_key: change_key.to_string(),
         payload: serde_json::json!({ "is_read": is_read }),
     }))
 }

@@ -208,6 +208,7 @@ impl MailboxSync<'_> {
                 ops::ItemChange::Delete(id) => Some(ItemChange::Delete { item_id: id.id }),
                 ops::ItemChange::ReadFlagChange { item_id, is_read } => {
                     Some(ItemChange::ReadFlag {
+                        change_key: item_id.change_key.unwrap_or_default(),
                         item_id: item_id.id,
                         is_read,
                     })

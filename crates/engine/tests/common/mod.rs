@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 mod control;
+pub mod exact;
 
 use impersync_engine::access_check::{CheckOptions, EwsSource, Step};
 use impersync_exchange::transport::TransportConfig;

@@ -90,6 +90,7 @@ async fn pages_apply_every_kind_once_even_when_replayed(db: &TestDb) {
             },
             ItemChange::ReadFlag {
                 item_id: "i3".into(),
+                change_key: "ck2".into(),
                 is_read: true,
             },
         ],
@@ -134,7 +135,7 @@ async fn pages_apply_every_kind_once_even_when_replayed(db: &TestDb) {
         item_ids(&scope, user).await,
         [
             ("i1".into(), "ck2".into(), false),
-            ("i3".into(), "ck1".into(), true)
+            ("i3".into(), "ck2".into(), true)
         ]
     );
     let expected: Vec<(FeedKind, String, String)> = [
@@ -143,7 +144,7 @@ async fn pages_apply_every_kind_once_even_when_replayed(db: &TestDb) {
         (FeedKind::Created, "i3", "ck1"),
         (FeedKind::Updated, "i1", "ck2"),
         (FeedKind::Deleted, "i2", "ck1"),
-        (FeedKind::ReadFlag, "i3", "ck1"),
+        (FeedKind::ReadFlag, "i3", "ck2"),
     ]
     .into_iter()
     .map(|(k, i, c)| (k, i.to_string(), c.to_string()))
@@ -160,24 +161,34 @@ async fn pages_apply_every_kind_once_even_when_replayed(db: &TestDb) {
     );
     assert_eq!(all.changes[3].payload["subject"], "subject of i1");
     assert_eq!(all.changes[0].user_email, "a@contoso.test");
-    // Marking it unread and read again gives a row each time.
+    // Marking it unread and read again gives a row each time, with the item's new change
+    // key; replaying the page gives none.
     for (i, read) in [false, true].into_iter().enumerate() {
         let page = inbox_page(
             "s",
             vec![ItemChange::ReadFlag {
                 item_id: "i3".into(),
+                change_key: format!("ck{}", 3 + i),
                 is_read: read,
             }],
         );
+        let at = now + 10 + 2 * i as i64;
+        assert_eq!(w.apply_page(&lease, &page, at).await.unwrap().read_flags, 1);
         assert_eq!(
-            w.apply_page(&lease, &page, now + 10 + i as i64)
-                .await
-                .unwrap()
-                .read_flags,
-            1
+            w.apply_page(&lease, &page, at + 1).await.unwrap(),
+            PageReport {
+                unchanged: 1,
+                ..PageReport::default()
+            }
         );
     }
-    assert_eq!(feed(&scope).await.len(), 8);
+    let rows = feed(&scope).await;
+    assert_eq!(rows.len(), 8);
+    assert_eq!(rows[7], (FeedKind::ReadFlag, "i3".into(), "ck4".into()));
+    assert_eq!(
+        item_ids(&scope, user).await[1],
+        ("i3".into(), "ck4".into(), true)
+    );
 
     let states = w.folder_states(user).await.unwrap();
     assert_eq!(states.len(), 1);
@@ -219,7 +230,8 @@ async fn a_lost_lease_writes_nothing(db: &TestDb) {
         w.reconcile(&lease, "inbox", &[], t0 + 31_002).await,
         Err(StoreError::LeaseLost { .. })
     ));
-    // A page without a folder, or a change without an item id, is refused before anything.
+    // A page without a folder, a change without an item id or a read-flag change without
+    // a change key is refused before anything.
     let mut nameless = page.clone();
     nameless.folder = " ".into();
     let err = w
@@ -237,6 +249,20 @@ async fn a_lost_lease_writes_nothing(db: &TestDb) {
     let err = w.apply_page(&taken, &no_id, t0 + 31_002).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::Invalid(m) if m.starts_with("changes[1].item_id")),
+        "{err}"
+    );
+    let mut no_key = page.clone();
+    no_key.changes.push(ItemChange::ReadFlag {
+        item_id: "i1".into(),
+        change_key: " ".into(),
+        is_read: true,
+    });
+    let err = w
+        .apply_page(&taken, &no_key, t0 + 31_002)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m.starts_with("changes[1].change_key")),
         "{err}"
     );
     assert!(item_ids(&scope, user).await.is_empty());
