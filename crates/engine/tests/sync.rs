@@ -5,21 +5,18 @@
 mod common;
 
 use common::exact::*;
+use common::org::*;
 use common::*;
 use impersync_engine::{Engine, Network};
 use impersync_ews::ops::FindItem;
 use impersync_ews::types::{BaseShape, FolderRef, Shape};
 use impersync_exchange::{ExchangeClient, GovernorConfig, IdType, Impersonate, first_payload};
 use impersync_exchange_sim::scenario::LARGE_INBOX_TOML;
-use impersync_store::{
-    AccessType, EmailSettings, ExchangeAuth, FeedKind, MailboxState, NewOrganisation, OrgStore,
-    Principal, SecretString, SecretUpdate, UserSelection,
-};
+use impersync_store::{FeedKind, MailboxState, OrgStore};
 use impersync_testdb::{TestDb, backend_test};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-const FOLDERS: [&str; 4] = ["inbox", "sentitems", "calendar", "contacts"];
 const ALICE: &str = "alice@contoso.test";
 const BOB: &str = "bob@contoso.test";
 const ERIN: &str = "erin@contoso.test";
@@ -27,67 +24,11 @@ const ERIN: &str = "erin@contoso.test";
 /// (folder, item id) → change key.
 type Contents = BTreeMap<(String, String), String>;
 
-fn operator() -> Principal {
-    Principal::system("tests")
-}
-
 /// Contoso configured for the demo service account at the simulator, with alice and bob
 /// activated (forced: they were never checked) and erin force-activated too.
 async fn contoso<'s>(store: &'s impersync_store::Store, sim: &SimServer) -> OrgStore<'s> {
     let account = (MASTER_UPN, MASTER_PASSWORD);
     organisation(store, sim, "contoso.test", account, &[ALICE, BOB, ERIN]).await
-}
-
-/// An organisation of `domain` whose service account `(logon, password)` reaches the
-/// simulator, with `users` imported and activated (forced).
-async fn organisation<'s>(
-    store: &'s impersync_store::Store,
-    sim: &SimServer,
-    domain: &str,
-    (logon, password): (&str, &str),
-    users: &[&str],
-) -> OrgStore<'s> {
-    let org = store
-        .organisations(&operator())
-        .create(NewOrganisation {
-            name: domain.into(),
-            domains: vec![domain.into()],
-        })
-        .await
-        .unwrap();
-    let scope = store.org(&operator(), org.id).await.unwrap();
-    let rows = users
-        .iter()
-        .enumerate()
-        .map(|(i, e)| impersync_store::ImportRow {
-            line: i + 1,
-            email: (*e).into(),
-            ..Default::default()
-        })
-        .collect();
-    scope.users().import(rows).await.unwrap();
-    scope
-        .email_config()
-        .save(EmailSettings {
-            access: AccessType::ExchangeImpersonation {
-                logon: logon.into(),
-                auth: ExchangeAuth::Basic,
-                password: SecretUpdate::Set(SecretString::new(password)),
-            },
-            ews_url: Some(format!("http://{}/EWS/Exchange.asmx", sim.addr)),
-            autodiscover: false,
-            tls_policy: "verify".into(),
-            id_type: "SmtpAddress".into(),
-            folders: FOLDERS.iter().map(|f| f.to_string()).collect(),
-            poll_interval_secs: 300,
-            lab: true,
-            saved: true,
-        })
-        .await
-        .unwrap();
-    let everyone = UserSelection::Emails(users.iter().map(|u| u.to_string()).collect());
-    scope.users().activate(&everyone, true).await.unwrap();
-    scope
 }
 
 /// The simulator's contents of a mailbox, read with FindItem as the service account.

@@ -2,6 +2,7 @@
 
 use crate::scenario::FaultSpec;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What to do to one request.
@@ -32,9 +33,9 @@ pub enum FaultAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct InjectedLatency(pub Duration);
 
-/// The active fault settings.
+/// The active fault settings, and how many requests asked for an action.
 #[derive(Debug, Default)]
-pub struct Faults(Mutex<FaultSpec>);
+pub struct Faults(Mutex<FaultSpec>, AtomicU64);
 
 impl Faults {
     /// Replaces the settings.
@@ -66,7 +67,10 @@ impl Faults {
     pub fn next(&self) -> (Duration, FaultAction) {
         let mut f = self.0.lock().expect("faults lock");
         let latency = Duration::from_millis(f.latency_ms);
-        let action = if let Some(s) = take(&mut f.server_busy, |s| &mut s.count) {
+        let n = self.1.fetch_add(1, Ordering::Relaxed) + 1;
+        let action = if f.every_nth > 1 && !n.is_multiple_of(u64::from(f.every_nth)) {
+            FaultAction::None
+        } else if let Some(s) = take(&mut f.server_busy, |s| &mut s.count) {
             FaultAction::ServerBusy {
                 back_off_ms: s.back_off_ms,
                 as_response_message: s.as_response_message,
@@ -95,4 +99,25 @@ fn take<T: Copy>(fault: &mut Option<T>, count: impl Fn(&mut T) -> &mut u32) -> O
     }
     *n -= 1;
     Some(*f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::CountFault;
+
+    #[test]
+    fn every_nth_spaces_the_faults_out() {
+        let faults = Faults::default();
+        faults.set(FaultSpec {
+            every_nth: 3,
+            reset: Some(CountFault { count: 2 }),
+            ..FaultSpec::default()
+        });
+        let actions: Vec<_> = (0..9).map(|_| faults.next().1).collect();
+        let resets: Vec<_> = (0..9)
+            .filter(|&i| actions[i] == FaultAction::Reset)
+            .collect();
+        assert_eq!(resets, [2, 5], "{actions:?}");
+    }
 }

@@ -131,6 +131,32 @@ impl ExchangeClient {
             .await
     }
 
+    /// Calls an operation that only reads (GetFolder, SyncFolderItems, GetItem, ...), so
+    /// that sending it again is harmless: like [`call`](Self::call), and a dropped
+    /// connection, a cut-off or garbled answer or a gateway error is retried up to
+    /// [`READ_RETRIES`] times after a short pause.
+    pub async fn call_read<O>(
+        &self,
+        acting: Option<&Impersonate>,
+        op: &O,
+    ) -> Result<Called<O::Response>, ExchangeError>
+    where
+        O: Operation,
+        O::Response: Statuses,
+    {
+        let mut retried = 0;
+        loop {
+            match self.call(acting, op).await {
+                Err(e) if retried < READ_RETRIES && is_transient(&e) => {
+                    retried += 1;
+                    tracing::debug!(error = %e, retried, "transient failure; reading again");
+                    tokio::time::sleep(READ_RETRY_PAUSE * retried).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
     /// Binds one folder, returning it with its counts.
     pub async fn get_folder(
         &self,
@@ -151,6 +177,26 @@ impl ExchangeClient {
                 back_off_ms: None,
             })
     }
+}
+
+/// How often [`ExchangeClient::call_read`] sends a read again after a transient failure.
+pub const READ_RETRIES: u32 = 2;
+
+/// The pause before the first retry of a read; it grows with each retry.
+const READ_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Whether a read may succeed when simply sent again: the connection dropped or the
+/// answer was cut off or garbled, or a gateway in front of Exchange failed.
+fn is_transient(e: &ExchangeError) -> bool {
+    matches!(
+        e,
+        ExchangeError::Unreachable { .. }
+            | ExchangeError::Malformed(_)
+            | ExchangeError::Http {
+                status: 500 | 502 | 504,
+                ..
+            }
+    )
 }
 
 /// The payload of the first message, or its error.

@@ -22,7 +22,7 @@ mod tls;
 pub mod transport;
 mod url_guard;
 
-pub use client::{Called, ExchangeClient, ExchangeConfig, first_payload};
+pub use client::{Called, ExchangeClient, ExchangeConfig, READ_RETRIES, first_payload};
 pub use concurrency_limit::{BUSY_STREAK_TO_CUT, ConcurrencyLimit, SUCCESSES_TO_RAISE};
 pub use credentials::{AccountName, BadAccountName, Credentials};
 pub use error::{ExchangeError, class_of_code};

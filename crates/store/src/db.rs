@@ -15,6 +15,9 @@ use crate::error::StoreError;
 /// The environment variable that selects PostgreSQL.
 pub const DATABASE_URL_ENV: &str = "IMPERSYNC_DATABASE_URL";
 
+/// How long a SQLite writer waits for the write lock.
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 60000";
+
 /// The SQLite file's name inside the data directory.
 pub const SQLITE_FILE_NAME: &str = "impersync.db";
 
@@ -108,9 +111,20 @@ impl Db {
             Backend::Sqlite => 4,
             Backend::Postgres => 10,
         });
-        let pool = AnyPoolOptions::new()
+        let mut options = AnyPoolOptions::new()
             .max_connections(max.max(1))
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(Duration::from_secs(30));
+        if backend == Backend::Sqlite {
+            // Writers queue for the write lock (`BEGIN IMMEDIATE`) rather than fail after
+            // SQLite's default 5 s while concurrent mailbox syncs commit their pages.
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(SQLITE_BUSY_TIMEOUT).execute(conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options
             .connect(url)
             .await
             .map_err(|source| StoreError::Connect {

@@ -1,7 +1,11 @@
 //! One mailbox's sync: each configured folder from its stored SyncState to the last item.
 //!
-//! A folder's id is resolved with GetFolder on its distinguished name (one call, and it
-//! proves the folder is there before any state is written). SyncFolderItems then reports
+//! The folders' ids come from the stored sync states, or from one GetFolder call for all
+//! folders not stored yet ([`folders::resolve`]); a configured folder the mailbox does not
+//! have is reported in [`MailboxReport::folder_errors`] and the others are synced. Every
+//! request is a read, sent again after a dropped connection or a cut-off answer
+//! ([`ExchangeClient::call_read`]); each committed page keeps its progress, so a failure
+//! that outlasts those retries resumes at the last committed page. SyncFolderItems then reports
 //! up to [`MAX_CHANGES_PER_CALL`] changes per call with ids only; the created and updated
 //! items are read with GetItem in batches, and each page (items, feed rows and the new
 //! SyncState) is committed in one transaction before the next call, the lease renewed in
@@ -9,6 +13,7 @@
 //! folder is synced again from the start and the stored items it no longer holds are
 //! deleted ([`SyncWorker::reconcile`]).
 
+use super::folders::{self, FolderError};
 use super::item_data::item_data;
 use impersync_ews::ResponseCode;
 use impersync_ews::ops::{self, GetItem, MAX_CHANGES_PER_CALL, SyncFolderItems};
@@ -46,6 +51,8 @@ pub struct MailboxReport {
     pub resynced: Vec<String>,
     /// Items deleted by reconciliation after those resyncs.
     pub reconciled: u64,
+    /// Configured folders the mailbox does not have (not synced; the others were).
+    pub folder_errors: Vec<FolderError>,
 }
 
 /// How to reach and hold one mailbox while it syncs.
@@ -71,25 +78,28 @@ impl MailboxSync<'_> {
         mut lease: Lease,
         folders: &[String],
     ) -> Result<(MailboxReport, Lease), SyncError> {
-        let states: HashMap<String, String> = self
-            .worker
-            .folder_states(lease.user)
-            .await?
+        let stored = self.worker.folder_states(lease.user).await?;
+        let ids: HashMap<String, String> = stored
+            .iter()
+            .map(|s| (s.folder.clone(), s.folder_id.clone()))
+            .collect();
+        let states: HashMap<String, String> = stored
             .into_iter()
             .map(|s| (s.folder, s.sync_state))
             .collect();
-        let mut report = MailboxReport::default();
-        for folder in folders {
-            let folder_id = self
-                .client
-                .get_folder(Some(self.acting), FolderRef::distinguished(folder))
-                .await?
-                .folder_id
-                .id;
+        let resolved = folders::resolve(self.client, self.acting, folders, &ids).await?;
+        for missing in &resolved.missing {
+            tracing::warn!(email = %lease.email, folder = %missing.folder, code = %missing.code, "configured folder not found; skipped");
+        }
+        let mut report = MailboxReport {
+            folder_errors: resolved.missing,
+            ..MailboxReport::default()
+        };
+        for (folder, folder_id) in &resolved.found {
             let stored = states.get(folder).cloned().unwrap_or_default();
             let from_start = stored.is_empty();
             let synced = self
-                .folder(&mut lease, folder, &folder_id, stored, &mut report)
+                .folder(&mut lease, folder, folder_id, stored, &mut report)
                 .await;
             match synced {
                 Err(SyncError::Exchange(ExchangeError::Response {
@@ -99,7 +109,7 @@ impl MailboxSync<'_> {
                     tracing::info!(email = %lease.email, folder, "sync state refused; syncing the folder again");
                     report.resynced.push(folder.clone());
                     let seen = self
-                        .folder(&mut lease, folder, &folder_id, String::new(), &mut report)
+                        .folder(&mut lease, folder, folder_id, String::new(), &mut report)
                         .await?;
                     report.reconciled += self
                         .worker
@@ -137,7 +147,7 @@ impl MailboxSync<'_> {
                 max_changes_returned: MAX_CHANGES_PER_CALL,
                 sync_scope: Some("NormalItems".into()),
             };
-            let called = self.client.call(Some(self.acting), &request).await?;
+            let called = self.client.call_read(Some(self.acting), &request).await?;
             let page = first_payload(called.response.messages)?;
             let changes = self.read_changes(page.changes).await?;
             seen.extend(changes.iter().filter_map(|c| match c {
@@ -184,7 +194,7 @@ impl MailboxSync<'_> {
                 shape: Shape::base(BaseShape::AllProperties),
                 item_ids: batch.to_vec(),
             };
-            let called = self.client.call(Some(self.acting), &request).await?;
+            let called = self.client.call_read(Some(self.acting), &request).await?;
             for message in called.response.messages {
                 if message.status.code == ResponseCode::ErrorItemNotFound {
                     continue;

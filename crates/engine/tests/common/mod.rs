@@ -3,6 +3,7 @@
 
 mod control;
 pub mod exact;
+pub mod org;
 
 use impersync_engine::access_check::{CheckOptions, EwsSource, Step};
 use impersync_exchange::transport::TransportConfig;

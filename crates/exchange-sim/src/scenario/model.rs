@@ -258,6 +258,10 @@ pub struct FaultSpec {
     /// Send only part of the response body.
     #[serde(default)]
     pub truncate: Option<CountFault>,
+    /// When above 1, only every n-th EWS request takes one of the faults above (e.g. 10:
+    /// one request in ten) and the others are served normally; 0 or 1: every request.
+    #[serde(default)]
+    pub every_nth: u32,
 }
 
 /// ErrorServerBusy for the next `count` requests.
