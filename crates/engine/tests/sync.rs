@@ -334,3 +334,54 @@ async fn a_large_inbox_is_committed_in_pages_of_512(db: &TestDb) {
     assert_eq!(inbox.total_count, Some(1200));
 }
 backend_test!(a_large_inbox_is_committed_in_pages_of_512);
+
+async fn a_user_removed_from_the_scope_group_needs_attention_while_others_sync(db: &TestDb) {
+    let sim = start_demo().await;
+    let store = db.open().await;
+    let scope = contoso(&store, &sim).await;
+    let engine = Engine::new(store.clone(), Network::default());
+    engine.sync_due("w1", 10).await.unwrap();
+    let bob_items = stored_snapshot(&scope, BOB).await;
+    assert!(!bob_items.is_empty());
+
+    // Bob leaves the group the impersonation scope RIusersScope filters on.
+    let path = format!("/groups/RIapplicationGroup/members/{BOB}");
+    let (status, body) = sim.control(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 204, "{body}");
+    let delivered = deliver(&sim, ALICE, "still synced").await;
+    let (alice, bob) = (
+        scope.users().get_by_email(ALICE).await.unwrap(),
+        scope.users().get_by_email(BOB).await.unwrap(),
+    );
+    scope.mailboxes().sync_now(alice.id).await.unwrap();
+    scope.mailboxes().sync_now(bob.id).await.unwrap();
+    let round = engine.sync_due("w1", 10).await.unwrap();
+    assert_eq!(round.len(), 2);
+
+    let bob_outcome = round.iter().find(|o| o.email == BOB).unwrap();
+    let failure = bob_outcome
+        .result
+        .as_ref()
+        .expect_err("bob is out of scope");
+    assert_eq!(failure.outcome, "ImpersonationDenied", "{failure:?}");
+    let status = scope.mailboxes().status(bob.id).await.unwrap().unwrap();
+    assert_eq!(status.state, MailboxState::NeedsAttention, "{status:?}");
+    assert_eq!(status.next_due_at, None);
+    let error = status.last_error.expect("bob's failure is recorded");
+    assert!(error.remedy.contains("RIapplicationGroup"), "{error:?}");
+    assert_eq!(
+        stored_snapshot(&scope, BOB).await,
+        bob_items,
+        "bob's synced items are kept as they were"
+    );
+
+    let alice_outcome = round.iter().find(|o| o.email == ALICE).unwrap();
+    assert!(alice_outcome.result.is_ok(), "{:?}", alice_outcome.result);
+    assert_exact(&sim, &scope, ALICE, &FOLDERS).await;
+    assert!(
+        stored_snapshot(&scope, ALICE)
+            .await
+            .contains_key(&delivered)
+    );
+}
+backend_test!(a_user_removed_from_the_scope_group_needs_attention_while_others_sync);

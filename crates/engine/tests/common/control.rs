@@ -41,10 +41,12 @@ impl SimServer {
         assert_eq!(status, 204, "{body}");
     }
 
-    /// How many EWS requests the simulator's log holds (`/_sim/requests`, at most 10,000).
-    pub async fn ews_requests(&self) -> u64 {
+    /// The EWS requests in the simulator's log (`/_sim/requests`, the last 10,000), oldest
+    /// first: (operation, impersonation header as `Kind:value`), each if known.
+    pub async fn ews_log(&self) -> Vec<(Option<String>, Option<String>)> {
         let (status, log) = self.control(reqwest::Method::GET, "/requests", None).await;
         assert_eq!(status, 200, "{log}");
+        let text = |v: &Value| v.as_str().map(str::to_string);
         log.as_array()
             .expect("the request log is a list")
             .iter()
@@ -53,7 +55,24 @@ impl SimServer {
                     .as_str()
                     .is_some_and(|p| p.eq_ignore_ascii_case("/EWS/Exchange.asmx"))
             })
-            .count() as u64
+            .map(|e| (text(&e["operation"]), text(&e["impersonation"])))
+            .collect()
+    }
+
+    /// How many EWS requests the simulator's log holds.
+    pub async fn ews_requests(&self) -> u64 {
+        self.ews_log().await.len() as u64
+    }
+
+    /// The EWS operations sent impersonating `address`, oldest first.
+    pub async fn operations_for(&self, address: &str) -> Vec<String> {
+        let acting = format!("SmtpAddress:{address}");
+        self.ews_log()
+            .await
+            .into_iter()
+            .filter(|(_, i)| i.as_deref() == Some(acting.as_str()))
+            .filter_map(|(op, _)| op)
+            .collect()
     }
 
     /// Empties the simulator's request log.

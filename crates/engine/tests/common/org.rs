@@ -15,13 +15,25 @@ pub fn operator() -> Principal {
 }
 
 /// An organisation of `domain` whose service account `(logon, password)` reaches the
-/// simulator, with `users` imported and activated (forced).
+/// simulator, with `users` imported and activated (forced), syncing [`FOLDERS`].
 pub async fn organisation<'s>(
+    store: &'s impersync_store::Store,
+    sim: &SimServer,
+    domain: &str,
+    account: (&str, &str),
+    users: &[&str],
+) -> OrgStore<'s> {
+    organisation_syncing(store, sim, domain, account, users, &FOLDERS).await
+}
+
+/// [`organisation`], syncing `folders`.
+pub async fn organisation_syncing<'s>(
     store: &'s impersync_store::Store,
     sim: &SimServer,
     domain: &str,
     (logon, password): (&str, &str),
     users: &[&str],
+    folders: &[&str],
 ) -> OrgStore<'s> {
     let org = store
         .organisations(&operator())
@@ -54,7 +66,7 @@ pub async fn organisation<'s>(
             autodiscover: false,
             tls_policy: "verify".into(),
             id_type: "SmtpAddress".into(),
-            folders: FOLDERS.iter().map(|f| f.to_string()).collect(),
+            folders: folders.iter().map(|f| f.to_string()).collect(),
             poll_interval_secs: 300,
             lab: true,
             saved: true,
