@@ -8,7 +8,7 @@ use std::sync::Mutex;
 const CAPACITY: usize = 10_000;
 
 /// One received request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct LogEntry {
     /// Arrival order.
     pub seq: u64,
@@ -24,7 +24,7 @@ pub struct LogEntry {
     pub impersonation: Option<String>,
     /// The `X-AnchorMailbox` header.
     pub anchor_mailbox: Option<String>,
-    /// The HTTP status answered.
+    /// The HTTP status answered (0: the connection was dropped without an answer).
     pub status: u16,
     /// The EWS response code or fault code, if any.
     pub response_code: Option<String>,

@@ -8,6 +8,7 @@ mod responses;
 
 use crate::auth::ConnState;
 use crate::faults::{FaultAction, InjectedLatency};
+use crate::request_log::LogEntry;
 use crate::sim::Sim;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -115,6 +116,11 @@ async fn serve(
                     Default::default()
                 };
                 if action == FaultAction::Reset {
+                    sim.log.push(LogEntry {
+                        method: req.method().to_string(),
+                        path: req.uri().path().to_string(),
+                        ..LogEntry::default()
+                    });
                     tokio::time::sleep(latency).await;
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::ConnectionReset,
