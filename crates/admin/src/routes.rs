@@ -55,7 +55,11 @@ fn documented(import_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(api::check_runs::results))
         .routes(routes!(api::audit::list))
         .routes(routes!(api::webhooks::list, api::webhooks::create))
-        .routes(routes!(api::webhooks::update, api::webhooks::delete))
+        .routes(routes!(
+            api::webhooks::get,
+            api::webhooks::update,
+            api::webhooks::delete
+        ))
         .routes(routes!(api::webhooks::deliveries))
 }
 

@@ -49,8 +49,9 @@ pub struct WebhookLease {
 pub struct AttemptRecord {
     /// The attempt (its `attempt` number is assigned on write).
     pub attempt: DeliveryAttempt,
-    /// When to try again if it failed (Unix ms); a delivered webhook is due again at once.
-    pub retry_at: i64,
+    /// When the webhook is due next (Unix ms): after a back-off if it failed, at once (the
+    /// round's time) if it was delivered.
+    pub next_attempt_at: i64,
 }
 
 macro_rules! claim_select {
@@ -173,8 +174,9 @@ impl<'s> WebhookWorker<'s> {
         Ok(page)
     }
 
-    /// Records an attempt and ends the lease: a delivered batch moves the cursor to its last
-    /// change and clears the failures; a failed one counts and waits until `retry_at`.
+    /// Records an attempt and ends the lease, if it is still held at `now`: a delivered
+    /// batch moves the cursor to its last change and clears the failures; a failed one
+    /// counts. Either way the webhook is due again at the record's `next_attempt_at`.
     pub async fn record(
         &self,
         lease: &WebhookLease,
@@ -188,14 +190,14 @@ impl<'s> WebhookWorker<'s> {
              delivered_seq = CASE WHEN $1 = 1 THEN $2 ELSE delivered_seq END, \
              failures = CASE WHEN $1 = 1 THEN 0 ELSE failures + 1 END, \
              retry_through = CASE WHEN $1 = 1 THEN NULL ELSE $2 END, \
-             next_attempt_at = CASE WHEN $1 = 1 THEN $3 ELSE $4 END, \
+             next_attempt_at = $4, \
              last_error = $5 \
              WHERE id = $6 AND lease_owner = $7 AND lease_expires_at > $3",
         )
         .bind(flag(a.delivered))
         .bind(a.last_id.0)
         .bind(now)
-        .bind(record.retry_at)
+        .bind(record.next_attempt_at)
         .bind(if a.delivered { None } else { a.error.clone() })
         .bind(lease.id.get())
         .bind(&lease.owner)

@@ -171,6 +171,28 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(add(&org, req).await?)))
 }
 
+/// One webhook: its cursor, failures and next attempt.
+#[utoipa::path(
+    operation_id = "webhooks_get",
+    get,
+    path = "/api/orgs/{org}/webhooks/{id}",
+    tag = "webhooks",
+    summary = "One webhook (the secret shows as \"set\")",
+    params(
+        ("org" = String, Path, description = "The organisation id"),
+        ("id" = String, Path, description = "The webhook id")
+    ),
+    responses((status = 200, description = "The webhook", body = serde_json::Value), OrgErrors)
+)]
+pub async fn get(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Webhook>, ApiError> {
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(org.webhooks().get(webhook_id(&id)?).await?))
+}
+
 /// Changes a webhook's URL, secret or enabled flag.
 #[utoipa::path(
     operation_id = "webhooks_update",

@@ -14,3 +14,5 @@ mod panel;
 mod panel_check_runs;
 mod panel_email_config;
 mod sim;
+mod webhook_receiver;
+mod webhooks;

@@ -160,10 +160,15 @@ async fn deliver_one(
         duration_ms,
         delivered,
     };
-    let retry = retry_delay(lease.failures.saturating_add(1));
+    let next_attempt_at = if delivered {
+        now
+    } else {
+        let retry = retry_delay(lease.failures.saturating_add(1));
+        attempted_at.saturating_add(i64::try_from(retry.as_millis()).unwrap_or(i64::MAX))
+    };
     let record = AttemptRecord {
         attempt: attempt.clone(),
-        retry_at: attempted_at.saturating_add(i64::try_from(retry.as_millis()).unwrap_or(i64::MAX)),
+        next_attempt_at,
     };
     worker.record(&lease, &record, clock(now, started)).await?;
     Ok(Some(attempt))
