@@ -88,10 +88,10 @@ impl Engine {
         if leases.is_empty() {
             return Ok(WebhookRound::default());
         }
-        let clients = Clients::new(self.network()).map_err(WebhookError::Client)?;
+        let clients = self.webhook_clients()?;
         let started = Instant::now();
         let results = futures_util::stream::iter(leases)
-            .map(|lease| deliver_one(&worker, &clients, lease, now, started))
+            .map(|lease| deliver_one(&worker, clients, lease, now, started))
             .buffer_unordered(CONCURRENCY)
             .collect::<Vec<_>>()
             .await;
@@ -107,6 +107,19 @@ impl Engine {
             }
         }
         Ok(round)
+    }
+}
+
+impl Engine {
+    /// The webhook HTTP clients, built once (loading the trusted roots takes a while).
+    fn webhook_clients(&self) -> Result<&Clients, WebhookError> {
+        let cell = &self.inner.webhook_clients;
+        if cell.get().is_none() {
+            let built = Clients::new(self.network()).map_err(WebhookError::Client)?;
+            let _ = cell.set(built);
+        }
+        cell.get()
+            .ok_or_else(|| WebhookError::Client("the webhook HTTP clients are missing".into()))
     }
 }
 

@@ -12,6 +12,7 @@ mod deliver;
 mod signature;
 mod target;
 
+pub(crate) use client::Clients;
 pub use deliver::{
     BATCH_SIZE, FIRST_RETRY, LEASE_FOR, MAX_RETRY, TIMEOUT, WebhookError, WebhookRound, retry_delay,
 };
