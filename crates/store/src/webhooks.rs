@@ -250,7 +250,8 @@ impl<'a> Webhooks<'a> {
         self.get(id).await
     }
 
-    /// Changes a webhook's URL, secret or enabled flag. Turning it on makes it due at once.
+    /// Changes a webhook's URL, secret or enabled flag. A new URL or secret, or turning it
+    /// on, makes it due at once (a failing webhook need not wait out its back-off).
     pub async fn update(
         &self,
         id: WebhookId,
@@ -272,7 +273,8 @@ impl<'a> Webhooks<'a> {
         let changed = sqlx::query(
             "UPDATE webhooks SET url = COALESCE($1, url), secret_enc = COALESCE($2, secret_enc), \
              enabled = COALESCE($3, enabled), updated_at = $4, \
-             next_attempt_at = CASE WHEN $3 = 1 THEN $4 ELSE next_attempt_at END \
+             next_attempt_at = CASE WHEN $3 = 1 OR $1 IS NOT NULL OR $2 IS NOT NULL \
+             THEN $4 ELSE next_attempt_at END \
              WHERE org_id = $5 AND id = $6",
         )
         .bind(url.clone())

@@ -8,6 +8,7 @@ use crate::common::{
 use impersync_store::{
     AttemptRecord, DeliveryAttempt, DeliveryId, FeedCursor, ItemChange, MasterKey, NewWebhook,
     Principal, SecretString, Store, StoreError, WebhookLease, WebhookUpdate, WebhookWorker,
+    now_millis,
 };
 use std::time::Duration;
 
@@ -141,6 +142,16 @@ async fn webhooks_are_leased_once_and_retry_the_same_batch(db: &TestDb) {
     let attempts = scope.webhooks().deliveries(lease.id, 10).await.unwrap();
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].http_status, Some(503));
+
+    // A fixed URL is tried at once, without waiting out the back-off.
+    assert!(view.next_attempt_at > now_millis());
+    let fixed = WebhookUpdate {
+        url: Some("https://fixed.example.com/in".into()),
+        ..Default::default()
+    };
+    let view = scope.webhooks().update(lease.id, fixed).await.unwrap();
+    assert!(view.next_attempt_at <= now_millis(), "{view:?}");
+    assert_eq!(view.failures, 1, "the failures stay until a delivery");
 }
 store_test!(webhooks_are_leased_once_and_retry_the_same_batch);
 
