@@ -54,6 +54,13 @@ fn documented(import_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(api::check_runs::get))
         .routes(routes!(api::check_runs::results))
         .routes(routes!(api::audit::list))
+        .routes(routes!(api::webhooks::list, api::webhooks::create))
+        .routes(routes!(
+            api::webhooks::get,
+            api::webhooks::update,
+            api::webhooks::delete
+        ))
+        .routes(routes!(api::webhooks::deliveries))
 }
 
 /// The admin API's routes, with security headers on every response.

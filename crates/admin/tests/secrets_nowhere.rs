@@ -1,6 +1,7 @@
 //! Secrets are never shown: after a real flow (sign-ins, a service-account password, a
 //! Microsoft 365 client secret and refresh token, an API token, a check run against the
-//! simulator), none of them, nor the master key, appears in any API answer, the audit log,
+//! simulator, a webhook whose signing secret signs real deliveries, one of them failing),
+//! none of them, nor the master key, appears in any API answer, the audit log,
 //! the server's logs at TRACE level, or the SQLite files as plain text.
 //!
 //! Its own test binary, because it installs the process-wide log subscriber.
@@ -11,6 +12,9 @@ mod common;
 #[allow(dead_code)]
 #[path = "suite/sim.rs"]
 mod sim;
+#[allow(dead_code)]
+#[path = "suite/webhook_receiver.rs"]
+mod webhook_receiver;
 
 use common::{PASSWORD, Server, Session, TestDb, test_options};
 use impersync_admin::AdminState;
@@ -23,6 +27,8 @@ use std::sync::{Arc, Mutex};
 const M365_CLIENT_SECRET: &str = "M365-Client-Secret-Kq81x";
 const REFRESH_TOKEN: &str = "RT.Refresh-Token-Vv27pQ";
 const WRONG_PASSWORD: &str = "Wrong-Attempt-Pw-5309";
+const WEBHOOK_SECRET: &str = "Webhook-Signing-Secret-Zq93";
+const NEW_WEBHOOK_SECRET: &str = "Webhook-Rotated-Secret-Lm48";
 
 /// Everything the process logs, at every level.
 #[derive(Clone, Default)]
@@ -169,6 +175,58 @@ async fn secrets_are_in_no_answer_log_audit_or_database_file() {
         .unwrap();
     assert_eq!(by_token.status(), 200);
 
+    // A webhook on the synced feed: one failed delivery, a new secret, then a delivered one.
+    let users = json!({"emails": ["alice@contoso.test"], "force": true});
+    keep(
+        &s,
+        &op,
+        Method::POST,
+        &format!("/api/orgs/{org}/users:activate"),
+        Some(users),
+        &mut seen,
+    )
+    .await;
+    let synced = s.state.engine().sync_due("secrets-test", 10).await.unwrap();
+    assert!(synced.iter().all(|o| o.result.is_ok()), "{synced:?}");
+    let receiver = webhook_receiver::start(NEW_WEBHOOK_SECRET, &[500]).await;
+    let hook = keep(
+        &s,
+        &op,
+        Method::POST,
+        &format!("/api/orgs/{org}/webhooks"),
+        Some(json!({"url": receiver.url, "secret": WEBHOOK_SECRET})),
+        &mut seen,
+    )
+    .await;
+    let hook = format!("/api/orgs/{org}/webhooks/{}", hook["id"].as_str().unwrap());
+    let now = impersync_store::now_millis();
+    let round = s
+        .state
+        .engine()
+        .deliver_webhooks_at("secrets-test", now)
+        .await
+        .unwrap();
+    assert_eq!(round.attempts.len(), 1);
+    keep(
+        &s,
+        &op,
+        Method::PATCH,
+        &hook,
+        Some(json!({"secret": NEW_WEBHOOK_SECRET})),
+        &mut seen,
+    )
+    .await;
+    let round = s
+        .state
+        .engine()
+        .deliver_webhooks_at("secrets-test", now + 60_000)
+        .await
+        .unwrap();
+    assert_eq!(round.delivered(), 1);
+    let received = receiver.received();
+    assert_eq!(received.len(), 2);
+    assert!(received[1].signature_ok, "signed with the new secret");
+
     // Every read answer.
     for path in [
         "/api/orgs".to_string(),
@@ -181,6 +239,9 @@ async fn secrets_are_in_no_answer_log_audit_or_database_file() {
         format!("/api/orgs/{org}/check-runs/{run}/results"),
         "/api/tokens".to_string(),
         "/api/audit".to_string(),
+        format!("/api/orgs/{org}/webhooks"),
+        hook.clone(),
+        format!("{hook}/deliveries"),
     ] {
         keep(&s, &op, Method::GET, &path, None, &mut seen).await;
     }
@@ -245,6 +306,8 @@ async fn secrets_are_in_no_answer_log_audit_or_database_file() {
         M365_CLIENT_SECRET,
         REFRESH_TOKEN,
         api_token.as_str(),
+        WEBHOOK_SECRET,
+        NEW_WEBHOOK_SECRET,
         master_key,
     ] {
         assert!(!answers.contains(secret), "`{secret}` in an API answer");

@@ -22,6 +22,7 @@ pub(crate) struct Inner {
     pub(crate) settings: CheckRunSettings,
     pub(crate) jobs: Jobs,
     pub(crate) m365: M365Auth,
+    pub(crate) webhook_clients: std::sync::OnceLock<crate::webhooks::Clients>,
 }
 
 impl Engine {
@@ -50,6 +51,7 @@ impl Engine {
                 settings,
                 jobs: Jobs::default(),
                 m365,
+                webhook_clients: std::sync::OnceLock::new(),
             }),
         }
     }

@@ -2,7 +2,8 @@
 //! mailbox (one at a time with every step shown, or for many users at once), check runs
 //! as background jobs, the "magic wand" that finds an organisation's EWS URL, and the
 //! Microsoft 365 OAuth sign-in and access-token cache of each organisation's service account,
-//! and the mailbox sync that copies each mailbox's folders into the store.
+//! the mailbox sync that copies each mailbox's folders into the store, and the webhooks that
+//! deliver each organisation's change feed.
 
 pub mod access_check;
 pub mod check_run;
@@ -12,6 +13,7 @@ pub mod m365;
 pub mod network;
 pub mod org_client;
 pub mod sync;
+pub mod webhooks;
 
 pub use engine::Engine;
 pub use network::{Network, NetworkError};

@@ -1,6 +1,6 @@
 //! The store's error type: what happened, and what to do about it.
 
-use crate::ids::{CheckRunId, OrgId, UserId};
+use crate::ids::{CheckRunId, OrgId, UserId, WebhookId};
 use std::path::PathBuf;
 
 /// Everything a store call can fail with. Every message says what happened and,
@@ -62,6 +62,18 @@ pub enum StoreError {
     LeaseLost {
         /// The mailbox's user.
         user: UserId,
+        /// The worker that held the lease.
+        owner: String,
+    },
+
+    /// A worker's lease on a webhook expired or was taken over; nothing was written.
+    #[error(
+        "the delivery lease of `{owner}` on webhook {webhook} is lost (expired or taken over); \
+         nothing was written: another worker delivers it"
+    )]
+    WebhookLeaseLost {
+        /// The webhook.
+        webhook: WebhookId,
         /// The worker that held the lease.
         owner: String,
     },

@@ -118,6 +118,16 @@ id_type!(
     AuditId,
     "an audit entry id"
 );
+id_type!(
+    /// A webhook of an organisation: a receiver of its change feed.
+    WebhookId,
+    "a webhook id"
+);
+id_type!(
+    /// One delivery attempt of a webhook (one POST).
+    DeliveryId,
+    "a delivery id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -31,7 +31,7 @@ macro_rules! claim_select {
 }
 
 /// The lease's end, `lease_for` after `now`.
-fn expiry(now: i64, lease_for: Duration) -> i64 {
+pub(crate) fn expiry(now: i64, lease_for: Duration) -> i64 {
     now.saturating_add(i64::try_from(lease_for.as_millis()).unwrap_or(i64::MAX))
 }
 

@@ -45,6 +45,8 @@ mod sync_worker;
 mod tenant;
 mod tokens;
 mod users;
+mod webhook_worker;
+mod webhooks;
 
 pub use activation::{ActivationReport, UserSelection};
 pub use admins::{AdminAccount, Admins, Auth, NewAdmin, PasswordHash};
@@ -62,7 +64,7 @@ pub use email_config::{
     ExchangeAuth, POLL_INTERVAL_RANGE,
 };
 pub use error::StoreError;
-pub use ids::{AdminId, AuditId, CheckRunId, OrgId, TokenId, UserId};
+pub use ids::{AdminId, AuditId, CheckRunId, DeliveryId, OrgId, TokenId, UserId, WebhookId};
 pub use items::{Item, ItemData, ItemFilter, ItemKind, Items};
 pub use keyfile::{KEY_FILE_NAME, KeySource, MASTER_KEY_ENV};
 pub use mailboxes::{Lease, MailboxState, MailboxStatus, Mailboxes, SyncFailure};
@@ -77,4 +79,9 @@ pub use tokens::{ApiToken, IssuedToken, TOKEN_PREFIX, Tokens, token_hash};
 pub use users::{
     CheckTarget, ImportOutcome, ImportReport, ImportRow, ImportRowResult, LastCheck, NewUser, User,
     UserFilter, Users, normalize_email,
+};
+pub use webhook_worker::{AttemptRecord, WebhookLease, WebhookWorker};
+pub use webhooks::{
+    DeliveryAttempt, NewWebhook, WEBHOOK_SECRET_MIN_CHARS, Webhook, WebhookUpdate, Webhooks,
+    webhook_secret_problem,
 };

@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync",
         sql: include_str!("../migrations/0003_sync.sql"),
     },
+    Migration {
+        version: 4,
+        name: "webhooks",
+        sql: include_str!("../migrations/0004_webhooks.sql"),
+    },
 ];
 
 /// What a migration run did.

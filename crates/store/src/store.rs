@@ -295,6 +295,15 @@ impl Store {
         SyncWorker::new(self, principal)
     }
 
+    /// The webhook deliverer's handle (leases, feed batches, attempts); `principal` must be
+    /// a system principal. See [`WebhookWorker`](crate::WebhookWorker).
+    pub fn webhook_worker(
+        &self,
+        principal: &Principal,
+    ) -> Result<crate::WebhookWorker<'_>, StoreError> {
+        crate::WebhookWorker::new(self, principal)
+    }
+
     /// Re-encrypts every secret with `new_key` in one transaction, and replaces the key
     /// check value. When the key came from the key file, the new key is written next to it
     /// first and moved over it after the commit (a crash in between is repaired at the next
@@ -323,7 +332,8 @@ impl Store {
 
         let result: Result<usize, StoreError> = async {
             let mut tx = self.inner.db.begin_write().await?;
-            let count = crate::email_config::reseal_all(&mut tx, &old, &new_box).await?;
+            let count = crate::email_config::reseal_all(&mut tx, &old, &new_box).await?
+                + crate::webhooks::reseal_all(&mut tx, &old, &new_box).await?;
             sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
                 .bind(new_box.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT))
                 .bind(KEY_CHECK)

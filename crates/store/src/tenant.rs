@@ -19,6 +19,7 @@ use crate::mailboxes::Mailboxes;
 use crate::orgs::{Organisation, OrganisationUpdate};
 use crate::store::Store;
 use crate::users::Users;
+use crate::webhooks::Webhooks;
 
 /// What an admin may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -204,6 +205,11 @@ impl<'s> OrgStore<'s> {
     /// The organisation's change feed.
     pub fn change_feed(&self) -> ChangeFeed<'_> {
         ChangeFeed::new(self.scope())
+    }
+
+    /// The organisation's webhooks (receivers of its change feed).
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks::new(self.scope())
     }
 
     /// The organisation's audit log.

@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod session;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use serde::Deserialize;
 use utoipa::IntoParams;

@@ -16,6 +16,7 @@ mod login;
 mod orgs;
 mod session;
 mod users;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -88,6 +89,15 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
             "/orgs/{org}/check-runs/{run}/results.csv",
             get(check_runs::results_csv),
         )
+        .route(
+            "/orgs/{org}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/orgs/{org}/webhooks/{id}/enabled",
+            post(webhooks::set_enabled),
+        )
+        .route("/orgs/{org}/webhooks/{id}/delete", post(webhooks::delete))
         .route("/audit", get(audit::list))
         .route("/admins", get(admins::list).post(admins::create))
         .layer(axum::middleware::from_fn(htmx_errors::show_errors))

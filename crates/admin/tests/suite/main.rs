@@ -13,4 +13,7 @@ mod openapi;
 mod panel;
 mod panel_check_runs;
 mod panel_email_config;
+mod panel_webhooks;
 mod sim;
+mod webhook_receiver;
+mod webhooks;

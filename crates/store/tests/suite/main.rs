@@ -15,3 +15,4 @@ mod sync_feed;
 mod sync_leases;
 mod sync_pages;
 mod tenant_isolation;
+mod webhooks;
