@@ -4,6 +4,7 @@
 use crate::check_run::{CheckRunSettings, Jobs};
 use crate::m365::{M365Auth, M365Options};
 use crate::network::Network;
+use crate::sync::SyncMetrics;
 use impersync_exchange::TlsPolicy;
 use impersync_store::Store;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub(crate) struct Inner {
     pub(crate) settings: CheckRunSettings,
     pub(crate) jobs: Jobs,
     pub(crate) m365: M365Auth,
+    pub(crate) metrics: SyncMetrics,
 }
 
 impl Engine {
@@ -50,6 +52,7 @@ impl Engine {
                 settings,
                 jobs: Jobs::default(),
                 m365,
+                metrics: SyncMetrics::default(),
             }),
         }
     }
@@ -67,6 +70,11 @@ impl Engine {
     /// Microsoft 365 sign-ins and the per-organisation access-token cache.
     pub fn m365(&self) -> &M365Auth {
         &self.inner.m365
+    }
+
+    /// The sync counters, for `/metrics`.
+    pub fn metrics(&self) -> &SyncMetrics {
+        &self.inner.metrics
     }
 
     /// The check-run settings.
