@@ -15,6 +15,7 @@ mod layout;
 mod login;
 mod orgs;
 mod session;
+mod sync;
 mod users;
 
 use axum::Router;
@@ -88,6 +89,8 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
             "/orgs/{org}/check-runs/{run}/results.csv",
             get(check_runs::results_csv),
         )
+        .route("/orgs/{org}/sync", get(sync::show))
+        .route("/orgs/{org}/sync/{user}/now", post(sync::sync_now))
         .route("/audit", get(audit::list))
         .route("/admins", get(admins::list).post(admins::create))
         .layer(axum::middleware::from_fn(htmx_errors::show_errors))
