@@ -54,8 +54,10 @@ fn documented(import_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(api::check_runs::get))
         .routes(routes!(api::check_runs::results))
         .routes(routes!(api::audit::list))
-        .routes(routes!(api::mailbox_sync::sync_now))
-        .routes(routes!(api::mailbox_sync::status))
+        .routes(routes!(
+            api::mailbox_sync::status,
+            api::mailbox_sync::sync_now
+        ))
         .routes(routes!(api::mailboxes::list))
         .routes(routes!(api::changes::list))
         .routes(routes!(api::items::list))

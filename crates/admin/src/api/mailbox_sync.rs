@@ -53,7 +53,7 @@ pub(crate) async fn request_sync(
 #[utoipa::path(
     operation_id = "mailbox_sync_now",
     post,
-    path = "/api/orgs/{org}/users/{user}:sync",
+    path = "/api/orgs/{org}/users/{user}/sync",
     tag = "sync",
     summary = "Sync a mailbox now (also after it needed attention)",
     params(

@@ -13,4 +13,6 @@ mod openapi;
 mod panel;
 mod panel_check_runs;
 mod panel_email_config;
+mod panel_sync;
 mod sim;
+mod sync_api;
