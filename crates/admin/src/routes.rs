@@ -27,7 +27,7 @@ fn documented(import_limit: usize) -> OpenApiRouter<AdminState> {
         paths,
         import.layer(DefaultBodyLimit::max(import_limit)),
     );
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::health::healthz))
         .routes(routes!(api::health::readyz))
         .routes(routes!(openapi::openapi_json))
@@ -61,6 +61,29 @@ fn documented(import_limit: usize) -> OpenApiRouter<AdminState> {
             api::webhooks::delete
         ))
         .routes(routes!(api::webhooks::deliveries))
+        .routes(routes!(api::mailbox_sync::status))
+        .routes(routes!(api::mailboxes::list))
+        .routes(routes!(api::changes::list))
+        .routes(routes!(api::items::list))
+        .routes(routes!(api::metrics::scrape));
+    with_user_action(router, routes!(api::mailbox_sync::sync_now))
+}
+
+/// Adds a documented `POST .../users/{user}:<action>` route. The router cannot match a
+/// parameter followed by text within one path segment, so the route takes the whole
+/// segment (`/users/{user_action}`) and the handler splits off the action; the document
+/// keeps the path as written.
+fn with_user_action(
+    mut router: OpenApiRouter<AdminState>,
+    (schemas, paths, handler): utoipa_axum::router::UtoipaMethodRouter<AdminState>,
+) -> OpenApiRouter<AdminState> {
+    let doc = router.get_openapi_mut();
+    doc.paths.paths.extend(paths.paths);
+    doc.components
+        .get_or_insert_with(utoipa::openapi::Components::new)
+        .schemas
+        .extend(schemas);
+    router.route("/api/orgs/{org}/users/{user_action}", handler)
 }
 
 /// The admin API's routes, with security headers on every response.

@@ -32,6 +32,9 @@ pub struct AdminOptions {
     pub import_body_limit: usize,
     /// How the engine reaches Exchange (name overrides, extra CAs, Autodiscover ports).
     pub network: Network,
+    /// The share of an organisation's mailboxes (percent) that may fail (need attention or
+    /// be backed off) before sync monitoring raises its alert.
+    pub sync_alert_threshold_percent: u8,
 }
 
 impl Default for AdminOptions {
@@ -44,6 +47,7 @@ impl Default for AdminOptions {
             login_window: Duration::from_secs(60),
             import_body_limit: 5 * 1024 * 1024,
             network: Network::default(),
+            sync_alert_threshold_percent: 20,
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct AdminSettings {
     pub login_max_failures: usize,
     /// The login rate limit's window, in seconds.
     pub login_window_secs: u64,
+    /// The failing share of an organisation's mailboxes (percent) above which sync monitoring alerts.
+    pub sync_alert_threshold_percent: u8,
 }
 
 /// How this deployment reaches Exchange; the defaults are right for production.
@@ -70,6 +72,7 @@ impl Default for AdminSettings {
             session_ttl_secs: 8 * 3600,
             login_max_failures: 5,
             login_window_secs: 60,
+            sync_alert_threshold_percent: 20,
         }
     }
 }

@@ -69,6 +69,7 @@ impl AdminServer {
             session_ttl: Duration::from_secs(config.admin.session_ttl_secs),
             login_max_failures: config.admin.login_max_failures,
             login_window: Duration::from_secs(config.admin.login_window_secs),
+            sync_alert_threshold_percent: config.admin.sync_alert_threshold_percent,
             network: crate::network::network(&config.network)?,
             ..AdminOptions::default()
         };

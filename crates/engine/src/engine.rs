@@ -4,6 +4,7 @@
 use crate::check_run::{CheckRunSettings, Jobs};
 use crate::m365::{M365Auth, M365Options};
 use crate::network::Network;
+use crate::sync::SyncMetrics;
 use impersync_exchange::TlsPolicy;
 use impersync_store::Store;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub(crate) struct Inner {
     pub(crate) jobs: Jobs,
     pub(crate) m365: M365Auth,
     pub(crate) webhook_clients: std::sync::OnceLock<crate::webhooks::Clients>,
+    pub(crate) metrics: SyncMetrics,
 }
 
 impl Engine {
@@ -52,6 +54,7 @@ impl Engine {
                 jobs: Jobs::default(),
                 m365,
                 webhook_clients: std::sync::OnceLock::new(),
+                metrics: SyncMetrics::default(),
             }),
         }
     }
@@ -69,6 +72,11 @@ impl Engine {
     /// Microsoft 365 sign-ins and the per-organisation access-token cache.
     pub fn m365(&self) -> &M365Auth {
         &self.inner.m365
+    }
+
+    /// The sync counters, for `/metrics`.
+    pub fn metrics(&self) -> &SyncMetrics {
+        &self.inner.metrics
     }
 
     /// The check-run settings.

@@ -38,7 +38,7 @@ impl MailboxState {
         }
     }
 
-    fn from_stored(value: &str) -> Result<Self, StoreError> {
+    pub(crate) fn from_stored(value: &str) -> Result<Self, StoreError> {
         Ok(match value {
             "idle" => Self::Idle,
             "syncing" => Self::Syncing,
@@ -110,7 +110,7 @@ pub struct Lease {
 /// The mailboxes' sync status of one organisation, for admins.
 #[derive(Debug, Clone, Copy)]
 pub struct Mailboxes<'a> {
-    scope: Scope<'a>,
+    pub(crate) scope: Scope<'a>,
 }
 
 impl<'a> Mailboxes<'a> {
@@ -163,7 +163,7 @@ pub(crate) async fn schedule_now(
     .rows_affected())
 }
 
-fn status_from_row(row: &AnyRow) -> Result<MailboxStatus, StoreError> {
+pub(crate) fn status_from_row(row: &AnyRow) -> Result<MailboxStatus, StoreError> {
     let outcome: Option<String> = row.try_get("error_outcome")?;
     let last_error = match outcome {
         Some(outcome) => Some(SyncFailure {

@@ -2,14 +2,20 @@
 
 pub mod activation;
 pub mod audit;
+pub mod changes;
 pub mod check_runs;
 mod csv;
 pub mod email_config;
 pub mod ews_url;
 pub mod health;
+pub mod items;
 pub mod m365_oauth;
+pub mod mailbox_sync;
+pub mod mailboxes;
+pub mod metrics;
 pub mod oauth_callback;
 pub mod orgs;
+mod params;
 pub mod session;
 pub mod tokens;
 pub mod users;

@@ -98,6 +98,8 @@ pub enum Tab {
     CheckRuns,
     /// Webhooks.
     Webhooks,
+    /// Sync monitoring.
+    Sync,
 }
 
 /// An organisation's page: its name and the tabs above `body`.
@@ -113,6 +115,7 @@ pub fn org_page(
         (Tab::EmailConfig, "email-config", "Email Configuration"),
         (Tab::CheckRuns, "check-runs", "Check runs"),
         (Tab::Webhooks, "webhooks", "Webhooks"),
+        (Tab::Sync, "sync", "Sync"),
     ];
     let title = tabs.iter().find(|t| t.0 == tab).map_or("", |t| t.2);
     let inner = html! {

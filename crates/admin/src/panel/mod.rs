@@ -15,6 +15,7 @@ mod layout;
 mod login;
 mod orgs;
 mod session;
+mod sync;
 mod users;
 mod webhooks;
 
@@ -98,6 +99,8 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
             post(webhooks::set_enabled),
         )
         .route("/orgs/{org}/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/orgs/{org}/sync", get(sync::show))
+        .route("/orgs/{org}/sync/{user}/now", post(sync::sync_now))
         .route("/audit", get(audit::list))
         .route("/admins", get(admins::list).post(admins::create))
         .layer(axum::middleware::from_fn(htmx_errors::show_errors))

@@ -17,3 +17,5 @@ mod panel_webhooks;
 mod sim;
 mod webhook_receiver;
 mod webhooks;
+mod panel_sync;
+mod sync_api;

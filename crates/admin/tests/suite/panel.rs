@@ -91,6 +91,24 @@ impl<'a> Browser<'a> {
         (status, location, r.text().await.unwrap())
     }
 
+    /// POSTs a form as htmx does, with `csrf` in the `x-csrf-token` header.
+    pub async fn htmx_post(
+        &self,
+        path: &str,
+        csrf: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(self.server.url(path))
+            .header("cookie", self.cookie_header())
+            .header("x-csrf-token", csrf)
+            .header("hx-request", "true")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POSTs a form with the page's CSRF token.
     pub async fn post(
         &mut self,
@@ -618,16 +636,8 @@ async fn panel_users_pagination_search_import_activation(db: &TestDb) {
     assert_eq!(emails, ["user-001@contoso.com", "user-002@contoso.com"]);
 
     // The htmx toggle answers the new row.
-    let r = b
-        .client
-        .post(server.url(&format!("{users}/{}/activation", user.id)))
-        .header("cookie", b.cookie_header())
-        .header("x-csrf-token", &b.csrf)
-        .header("hx-request", "true")
-        .form(&[("active", "false")])
-        .send()
-        .await
-        .unwrap();
+    let path = format!("{users}/{}/activation", user.id);
+    let r = b.htmx_post(&path, &b.csrf, &[("active", "false")]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let row = r.text().await.unwrap();
     assert!(
@@ -636,16 +646,10 @@ async fn panel_users_pagination_search_import_activation(db: &TestDb) {
     );
 
     // An htmx request that fails is retargeted to the page's error area, message only.
+    let path = format!("{users}/{}/activation", user.id);
     let r = b
-        .client
-        .post(server.url(&format!("{users}/{}/activation", user.id)))
-        .header("cookie", b.cookie_header())
-        .header("x-csrf-token", "stale-token")
-        .header("hx-request", "true")
-        .form(&[("active", "true")])
-        .send()
-        .await
-        .unwrap();
+        .htmx_post(&path, "stale-token", &[("active", "true")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(r.headers()["hx-retarget"], "#htmx-errors");
     assert_eq!(r.headers()["hx-reswap"], "innerHTML");

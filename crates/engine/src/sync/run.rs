@@ -63,6 +63,7 @@ impl Engine {
         let leases = worker
             .claim_due(owner, limit, LEASE_FOR, now_millis())
             .await?;
+        self.metrics().claimed(&leases);
         let mut by_org: BTreeMap<OrgId, Vec<Lease>> = BTreeMap::new();
         for lease in leases {
             by_org.entry(lease.org).or_default().push(lease);
@@ -148,6 +149,7 @@ impl Engine {
             }
             Err(failure) => Err(failure.clone()),
         };
+        self.metrics().synced(&synced, lease_lost);
         match &synced {
             Err(_) if lease_lost => {
                 tracing::info!(email = %lease.email, "sync: lease lost; left to its new holder");
