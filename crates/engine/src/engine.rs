@@ -22,6 +22,7 @@ pub(crate) struct Inner {
     pub(crate) settings: CheckRunSettings,
     pub(crate) jobs: Jobs,
     pub(crate) m365: M365Auth,
+    pub(crate) wake: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -50,6 +51,7 @@ impl Engine {
                 settings,
                 jobs: Jobs::default(),
                 m365,
+                wake: tokio::sync::Notify::new(),
             }),
         }
     }
