@@ -11,9 +11,7 @@ use impersync_ews::types::{BaseShape, FolderRef, Shape};
 use impersync_exchange::{ExchangeClient, GovernorConfig, IdType, Impersonate, first_payload};
 use impersync_exchange_sim::scenario::LARGE_INBOX_TOML;
 use impersync_store::{
-    AccessType, EmailSettings, ExchangeAuth, FeedChange, FeedCursor, FeedKind, Item, ItemFilter,
-    MailboxState, NewOrganisation, OrgStore, PageRequest, Principal, SecretString, SecretUpdate,
-    UserSelection,
+    FeedChange, FeedCursor, FeedKind, Item, ItemFilter, MailboxState, OrgStore, PageRequest,
 };
 use impersync_testdb::{TestDb, backend_test};
 use serde_json::json;
@@ -27,67 +25,19 @@ const ERIN: &str = "erin@contoso.test";
 /// (folder, item id) → change key.
 type Contents = BTreeMap<(String, String), String>;
 
-fn operator() -> Principal {
-    Principal::system("tests")
-}
-
 /// Contoso configured for the demo service account at the simulator, with alice and bob
 /// activated (forced: they were never checked) and erin force-activated too.
 async fn contoso<'s>(store: &'s impersync_store::Store, sim: &SimServer) -> OrgStore<'s> {
     let account = (MASTER_UPN, MASTER_PASSWORD);
-    organisation(store, sim, "contoso.test", account, &[ALICE, BOB, ERIN]).await
-}
-
-/// An organisation of `domain` whose service account `(logon, password)` reaches the
-/// simulator, with `users` imported and activated (forced).
-async fn organisation<'s>(
-    store: &'s impersync_store::Store,
-    sim: &SimServer,
-    domain: &str,
-    (logon, password): (&str, &str),
-    users: &[&str],
-) -> OrgStore<'s> {
-    let org = store
-        .organisations(&operator())
-        .create(NewOrganisation {
-            name: domain.into(),
-            domains: vec![domain.into()],
-        })
-        .await
-        .unwrap();
-    let scope = store.org(&operator(), org.id).await.unwrap();
-    let rows = users
-        .iter()
-        .enumerate()
-        .map(|(i, e)| impersync_store::ImportRow {
-            line: i + 1,
-            email: (*e).into(),
-            ..Default::default()
-        })
-        .collect();
-    scope.users().import(rows).await.unwrap();
-    scope
-        .email_config()
-        .save(EmailSettings {
-            access: AccessType::ExchangeImpersonation {
-                logon: logon.into(),
-                auth: ExchangeAuth::Basic,
-                password: SecretUpdate::Set(SecretString::new(password)),
-            },
-            ews_url: Some(format!("http://{}/EWS/Exchange.asmx", sim.addr)),
-            autodiscover: false,
-            tls_policy: "verify".into(),
-            id_type: "SmtpAddress".into(),
-            folders: FOLDERS.iter().map(|f| f.to_string()).collect(),
-            poll_interval_secs: 300,
-            lab: true,
-            saved: true,
-        })
-        .await
-        .unwrap();
-    let everyone = UserSelection::Emails(users.iter().map(|u| u.to_string()).collect());
-    scope.users().activate(&everyone, true).await.unwrap();
-    scope
+    organisation(
+        store,
+        sim,
+        "contoso.test",
+        account,
+        &FOLDERS,
+        &[ALICE, BOB, ERIN],
+    )
+    .await
 }
 
 /// The simulator's contents of a mailbox, read with FindItem as the service account.
@@ -419,7 +369,7 @@ async fn a_large_inbox_is_committed_in_pages_of_512(db: &TestDb) {
     let store = db.open().await;
     let user = "user00001@big.test";
     let account = ("svc@big.test", "Svc-Password-1");
-    let scope = organisation(&store, &sim, "big.test", account, &[user]).await;
+    let scope = organisation(&store, &sim, "big.test", account, &FOLDERS, &[user]).await;
     let engine = Engine::new(store.clone(), Network::default());
     let round = engine.sync_due("w1", 10).await.unwrap();
     let report = round[0].result.as_ref().expect("the sync succeeds");

@@ -7,10 +7,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit;
-use crate::mailboxes;
 use crate::db::{Page, PageRequest, now_millis};
 use crate::error::{StoreError, is_unique_violation, require_row};
 use crate::ids::{AdminId, CheckRunId, OrgId, UserId};
+use crate::mailboxes;
 use crate::store::Conn;
 use crate::tenant::Scope;
 

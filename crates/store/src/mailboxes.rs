@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::check_runs::OUTCOME_OK;
 use crate::db::now_millis;
 use crate::error::StoreError;
-use crate::check_runs::OUTCOME_OK;
 use crate::ids::{CheckRunId, OrgId, UserId};
 use crate::store::Conn;
 use crate::tenant::Scope;

@@ -1,6 +1,9 @@
 //! A fresh Impersync database per test, on SQLite (a temporary folder) and on PostgreSQL
 //! (a uniquely named database on the server of `IMPERSYNC_TEST_POSTGRES_URL`, dropped
-//! afterwards). `scripts/with-postgres.sh` starts such a server.
+//! afterwards). `scripts/with-postgres.sh` starts such a server. [`exact`] compares a synced
+//! store with the simulator.
+
+pub mod exact;
 
 use impersync_store::{Backend, OpenOptions, Store};
 use sqlx::any::AnyPoolOptions;

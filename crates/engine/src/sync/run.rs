@@ -111,10 +111,9 @@ impl Engine {
                 let work = async move {
                     let _permit = permits.acquire().await;
                     let setup = setups[&org]
-                        .get_or_init(|| self.org_setup(&principal, org, &by_org[&org]))
+                        .get_or_init(|| self.org_setup(principal, org, &by_org[&org]))
                         .await;
-                    self.sync_one(worker, setup, lease, options.lease_for)
-                        .await
+                    self.sync_one(worker, setup, lease, options.lease_for).await
                 };
                 let lease_for = options.lease_for;
                 async move {
@@ -416,8 +415,13 @@ mod tests {
     #[test]
     fn poll_jitter_stays_within_ten_percent() {
         let delays: Vec<Duration> = (0..2000).map(|_| poll_delay(300)).collect();
-        assert!(delays.iter().all(|d| (270.0..=330.0).contains(&d.as_secs_f64())));
-        let spread = delays.iter().max().unwrap().as_secs_f64() - delays.iter().min().unwrap().as_secs_f64();
+        assert!(
+            delays
+                .iter()
+                .all(|d| (270.0..=330.0).contains(&d.as_secs_f64()))
+        );
+        let spread =
+            delays.iter().max().unwrap().as_secs_f64() - delays.iter().min().unwrap().as_secs_f64();
         assert!(spread > 50.0, "jitter spreads the polls: {spread}");
     }
 

@@ -1,6 +1,10 @@
 //! The shared harness: the real simulator on a loopback port, and check options aimed at it.
 #![allow(dead_code)]
 
+mod org;
+#[allow(unused_imports)]
+pub use org::*;
+
 use impersync_engine::access_check::{CheckOptions, EwsSource, Step};
 use impersync_exchange::transport::TransportConfig;
 use impersync_exchange::{
