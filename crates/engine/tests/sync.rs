@@ -168,7 +168,10 @@ async fn mailbox_syncs_create_update_read_flag_and_delete(db: &TestDb) {
     let status = scope.mailboxes().status(alice.id).await.unwrap().unwrap();
     assert!(status.last_error.is_none() && status.last_success_at.is_some());
     let wait = status.next_due_at.unwrap() - status.last_success_at.unwrap();
-    assert!((270_000..=330_000).contains(&wait), "poll interval ±10%: {wait}");
+    assert!(
+        (270_000..=330_000).contains(&wait),
+        "poll interval ±10%: {wait}"
+    );
 
     // Nothing due, nothing changed: no rows.
     let before = last_seq(&scope).await;

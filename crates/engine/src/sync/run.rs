@@ -293,7 +293,7 @@ impl MailboxOutcome {
 /// fails to answer is tried again at the next tick: the lease holds until it expires.
 async fn keep_lease(worker: &SyncWorker<'_>, lease: &Lease, lease_for: Duration) -> StoreError {
     let mut lease = lease.clone();
-    let mut ticks = tokio::time::interval(lease_for / 3);
+    let mut ticks = tokio::time::interval((lease_for / 3).max(Duration::from_millis(10)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
     loop {
