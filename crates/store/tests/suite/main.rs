@@ -10,6 +10,7 @@ mod admins_tokens;
 mod check_runs;
 mod migrations;
 mod orgs_users;
+mod poll_interval;
 mod secrets;
 mod sync_feed;
 mod sync_leases;
