@@ -16,6 +16,7 @@ use impersync_store::{
 use impersync_testdb::exact::assert_exact;
 use impersync_testdb::{TestDb, backend_test};
 use serde_json::json;
+use sqlx::Row;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -260,3 +261,50 @@ async fn a_failed_sign_in_stops_the_organisation_until_fixed(db: &TestDb) {
     assert_exact(db, &format!("http://{}", sim.addr), &addresses()).await;
 }
 backend_test!(a_failed_sign_in_stops_the_organisation_until_fixed);
+
+async fn a_lost_lease_stops_the_mailbox_without_writing(db: &TestDb) {
+    let sim = start_demo().await;
+    faults(&sim, json!({ "latency_ms": 400 })).await;
+    let store = db.open().await;
+    let account = (MASTER_UPN, MASTER_PASSWORD);
+    let scope = organisation(&store, &sim, "contoso.test", account, &FOLDERS, &USERS[..1]).await;
+    let engine = Engine::new(store.clone(), Network::default());
+    let quick = WorkerOptions {
+        lease_for: Duration::from_millis(900),
+        ..options("w1")
+    };
+    let worker = spawn(&engine, quick);
+    wait_for(&scope, &USERS[..1], |s| {
+        s.lease_owner.as_deref() == Some("w1")
+    })
+    .await;
+    // Another worker takes the mailbox over (as after an expiry the first one missed).
+    let pool = db.raw().await;
+    let far = now_millis() + 600_000;
+    sqlx::query("UPDATE mailbox_sync SET lease_owner = 'thief', lease_expires_at = $1")
+        .bind(far)
+        .execute(&pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let count = || async {
+        sqlx::query("SELECT COUNT(*) AS n FROM items")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get::<i64, _>("n")
+    };
+    let before = count().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        count().await,
+        before,
+        "nothing written after the lease was lost"
+    );
+    let report = worker.stop().await;
+    assert_eq!((report.lost, report.synced), (1, 0), "{report:?}");
+    let s = status(&scope, USERS[0]).await;
+    assert_eq!(s.lease_owner.as_deref(), Some("thief"));
+    assert_eq!(s.last_success_at, None);
+}
+backend_test!(a_lost_lease_stops_the_mailbox_without_writing);
