@@ -92,8 +92,11 @@ async fn faults(sim: &SimServer, spec: serde_json::Value) {
     assert_eq!(response.status().as_u16(), 204);
 }
 
-fn addresses() -> Vec<String> {
-    USERS.iter().map(|u| u.to_string()).collect()
+/// Asserts that the first `users` mailboxes are stored exactly as the simulator holds them.
+async fn exact(db: &TestDb, sim: &SimServer, users: usize) {
+    let addresses: Vec<String> = USERS[..users].iter().map(|u| u.to_string()).collect();
+    let url = format!("http://{}", sim.addr);
+    assert_exact(db, &url, &addresses, Repeat::SameKind).await;
 }
 
 async fn worker_syncs_everything_due_then_idles_and_wakes_on_sync_now(db: &TestDb) {
@@ -104,13 +107,7 @@ async fn worker_syncs_everything_due_then_idles_and_wakes_on_sync_now(db: &TestD
     let engine = Engine::new(store.clone(), Network::default());
     let worker = spawn(&engine, options("w1"));
     wait_for(&scope, &USERS, |s| s.last_success_at.is_some()).await;
-    assert_exact(
-        db,
-        &format!("http://{}", sim.addr),
-        &addresses(),
-        Repeat::SameKind,
-    )
-    .await;
+    exact(db, &sim, USERS.len()).await;
     for email in USERS {
         let s = status(&scope, email).await;
         assert_eq!(s.state, MailboxState::Idle);
@@ -159,13 +156,7 @@ async fn shutdown_gives_leases_back_and_a_later_sync_is_exact(db: &TestDb) {
     faults(&sim, json!({})).await;
     let round = engine.sync_due("w2", 10).await.unwrap();
     assert!(round.iter().all(|o| o.result.is_ok()), "{round:?}");
-    assert_exact(
-        db,
-        &format!("http://{}", sim.addr),
-        &addresses(),
-        Repeat::SameKind,
-    )
-    .await;
+    exact(db, &sim, USERS.len()).await;
 }
 backend_test!(shutdown_gives_leases_back_and_a_later_sync_is_exact);
 
@@ -201,13 +192,7 @@ async fn a_lease_outlives_slow_requests(db: &TestDb) {
     let report = worker.stop().await;
     assert_eq!((report.synced, report.lost), (1, 0), "{report:?}");
     faults(&sim, json!({})).await;
-    assert_exact(
-        db,
-        &format!("http://{}", sim.addr),
-        &addresses()[..1],
-        Repeat::SameKind,
-    )
-    .await;
+    exact(db, &sim, 1).await;
 }
 backend_test!(a_lease_outlives_slow_requests);
 
@@ -276,13 +261,7 @@ async fn a_failed_sign_in_stops_the_organisation_until_fixed(db: &TestDb) {
         let s = status(&scope, email).await;
         assert_eq!((s.state, s.last_error), (MailboxState::Idle, None));
     }
-    assert_exact(
-        db,
-        &format!("http://{}", sim.addr),
-        &addresses(),
-        Repeat::SameKind,
-    )
-    .await;
+    exact(db, &sim, USERS.len()).await;
 }
 backend_test!(a_failed_sign_in_stops_the_organisation_until_fixed);
 
