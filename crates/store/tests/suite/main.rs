@@ -15,4 +15,5 @@ mod secrets;
 mod sync_feed;
 mod sync_leases;
 mod sync_pages;
+mod sync_resume;
 mod tenant_isolation;
