@@ -492,7 +492,8 @@ impl<'a> EmailConfigs<'a> {
     }
 
     /// Stores the refresh token (and the account that signed in) after an OAuth sign-in.
-    /// The configuration must exist with the `M365OAuthImpersonation` type.
+    /// The configuration must exist with the `M365OAuthImpersonation` type. As after a
+    /// save, the organisation's mailboxes that need attention or back off are due at once.
     pub async fn set_refresh_token(
         &self,
         refresh_token: &SecretString,
@@ -516,6 +517,7 @@ impl<'a> EmailConfigs<'a> {
         .await?
         .rows_affected();
         require_row(changed, "M365 OAuth email configuration")?;
+        mailboxes::resume_org(&mut tx, self.scope.org, now_millis()).await?;
         audit::insert(
             &mut tx,
             self.scope.principal,

@@ -1,9 +1,12 @@
 //! The worker's schedule and how stopped mailboxes resume: the next due time, an
-//! organisation-wide stop that ends every lease, and a saved configuration making every
-//! mailbox that needs attention or backs off due at once.
+//! organisation-wide stop that ends every lease, and a saved configuration (or a new
+//! Microsoft 365 sign-in) making every mailbox that needs attention or backs off due at once.
 
 use crate::common::{TestDb, claim, contoso, exchange, operator, store_test, worker};
-use impersync_store::{MailboxState, SecretUpdate, StoreError, SyncFailure, now_millis};
+use impersync_store::{
+    AccessType, EmailSettings, MailboxState, SecretString, SecretUpdate, StoreError, SyncFailure,
+    now_millis,
+};
 use std::time::Duration;
 
 fn failure(outcome: &str) -> SyncFailure {
@@ -72,3 +75,37 @@ async fn an_organisation_stops_together_and_resumes_on_save(db: &TestDb) {
     }
 }
 store_test!(an_organisation_stops_together_and_resumes_on_save);
+
+async fn a_new_microsoft_365_sign_in_resumes_the_organisation(db: &TestDb) {
+    let store = db.open().await;
+    let (org, users) = contoso(&store, &["a@contoso.test"]).await;
+    let scope = store.org(&operator(), org).await.unwrap();
+    let m365 = EmailSettings {
+        access: AccessType::M365OAuthImpersonation {
+            authority: "https://login.microsoftonline.com".into(),
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "00000000-1111-2222-3333-444444444444".into(),
+            redirect_url: "https://impersync.contoso.test/oauth/callback".into(),
+            client_secret: SecretUpdate::Clear,
+            refresh_token: SecretUpdate::Set("0.OldToken".into()),
+            signed_in_account: Some("svc@contoso.test".into()),
+        },
+        ..exchange(SecretUpdate::Keep)
+    };
+    scope.email_config().save(m365).await.unwrap();
+    let t0 = now_millis() + 1000;
+    let w = worker(&store);
+    w.org_needs_attention(org, &failure("AuthFailed"), t0)
+        .await
+        .unwrap();
+    assert!(claim(&store, "w1", t0 + 1).await.is_empty());
+    scope
+        .email_config()
+        .set_refresh_token(&SecretString::new("0.NewToken"), "svc@contoso.test")
+        .await
+        .unwrap();
+    let claimed = claim(&store, "w1", now_millis() + 1).await;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].user, users[0]);
+}
+store_test!(a_new_microsoft_365_sign_in_resumes_the_organisation);
