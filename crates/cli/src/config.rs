@@ -24,6 +24,33 @@ pub struct Config {
     pub admin: AdminSettings,
     /// How Exchange is reached.
     pub network: NetworkSettings,
+    /// The sync worker.
+    pub worker: WorkerSettings,
+}
+
+/// The sync worker's settings (`[worker]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Whether `serve` runs a worker in its own process.
+    pub enabled: bool,
+    /// How many mailboxes one claim takes.
+    pub batch: u32,
+    /// How many mailboxes sync at the same time.
+    pub concurrency: usize,
+    /// How long a claim holds a mailbox, in seconds (renewed every third of it).
+    pub lease_secs: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            batch: 16,
+            concurrency: 4,
+            lease_secs: 300,
+        }
+    }
 }
 
 /// Admin sign-in settings.
@@ -62,6 +89,7 @@ impl Default for Config {
             insecure_cookies: false,
             admin: AdminSettings::default(),
             network: NetworkSettings::default(),
+            worker: WorkerSettings::default(),
         }
     }
 }
@@ -144,6 +172,10 @@ impl Config {
                     self.network.autodiscover_http_port = parse(name, value)?
                 }
                 "IMPERSYNC_CA_FILE" => self.network.ca_file = Some(PathBuf::from(value)),
+                "IMPERSYNC_WORKER_ENABLED" => self.worker.enabled = flag(name, value)?,
+                "IMPERSYNC_WORKER_BATCH" => self.worker.batch = parse(name, value)?,
+                "IMPERSYNC_WORKER_CONCURRENCY" => self.worker.concurrency = parse(name, value)?,
+                "IMPERSYNC_WORKER_LEASE_SECS" => self.worker.lease_secs = parse(name, value)?,
                 _ => {}
             }
         }
@@ -225,6 +257,7 @@ mod tests {
         assert_eq!(from_file.network.autodiscover_http_port, 8081);
         assert_eq!(from_file.network.autodiscover_https_port, 443, "default");
         assert_eq!(from_file.admin, AdminSettings::default());
+        assert_eq!(from_file.worker, WorkerSettings::default());
 
         let layered = Config::load(
             &file,
@@ -233,9 +266,13 @@ mod tests {
                 ("IMPERSYNC_INSECURE_COOKIES", "true"),
                 ("IMPERSYNC_RESOLVE", "a.test=10.0.0.1, B.test=10.0.0.2"),
                 ("IMPERSYNC_DATA_DIR", ""),
+                ("IMPERSYNC_WORKER_ENABLED", "false"),
+                ("IMPERSYNC_WORKER_BATCH", "8"),
             ]),
         )
         .unwrap();
+        assert!(!layered.worker.enabled);
+        assert_eq!((layered.worker.batch, layered.worker.concurrency), (8, 4));
         assert_eq!(layered.listen.port(), 9100);
         assert!(layered.insecure_cookies);
         assert_eq!(
@@ -277,6 +314,21 @@ mod tests {
             .unwrap_err()
         );
         assert!(err.contains("not HOST=IP"), "{err}");
+        let (_dir, path) = write("[worker]\nenabled = false\nbatches = 3\n");
+        let err = format!(
+            "{:#}",
+            Config::load(&ConfigFile::Given(path), &env(&[])).unwrap_err()
+        );
+        assert!(err.contains("batches"), "{err}");
+        let err = format!(
+            "{:#}",
+            Config::load(
+                &ConfigFile::Default,
+                &env(&[("IMPERSYNC_WORKER_LEASE_SECS", "soon")])
+            )
+            .unwrap_err()
+        );
+        assert!(err.contains("IMPERSYNC_WORKER_LEASE_SECS=soon"), "{err}");
         let err = format!(
             "{:#}",
             Config::load(

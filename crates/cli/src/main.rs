@@ -9,6 +9,7 @@ mod serve_cmd;
 mod setup_script_cmd;
 mod sim_cmd;
 mod store_cmd;
+mod worker_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,8 @@ enum Command {
     SetupScript(setup_script_cmd::SetupScriptArgs),
     /// Serve the admin panel and API (organisations, users, email configuration, check runs).
     Serve(serve_cmd::ServeArgs),
+    /// Run only a sync worker, against PostgreSQL, beside other workers and `serve`.
+    Worker(worker_cmd::WorkerArgs),
     /// Create or update the database schema (SQLite in the data directory, or IMPERSYNC_DATABASE_URL).
     Migrate(store_cmd::StoreArgs),
     /// Re-encrypt every stored secret with a new master key.
@@ -60,6 +63,7 @@ async fn main() {
         Command::CheckAccess(args) => check_access::run(args).await,
         Command::SetupScript(args) => setup_script_cmd::run(args).map(|()| 0),
         Command::Serve(args) => serve_cmd::serve(args).await.map(|()| 0),
+        Command::Worker(args) => worker_cmd::run(args).await.map(|()| 0),
         Command::Migrate(args) => store_cmd::migrate(args).await.map(|()| 0),
         Command::RotateKey(args) => store_cmd::rotate_key(args).await.map(|()| 0),
         Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await.map(|()| 0),

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use impersync_admin::{AdminOptions, AdminState};
+use impersync_engine::sync::WorkerOptions;
 use impersync_store::{OpenOptions, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -101,13 +102,36 @@ impl AdminServer {
 
     /// Serves until Ctrl-C.
     pub async fn run(self) -> anyhow::Result<()> {
-        impersync_admin::run(self.listener, self.state, shutdown_signal())
-            .await
-            .context("serving the admin panel and API")
+        self.run_with(None).await
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, with an embedded sync worker when `worker` is
+    /// given; the worker stops with the server and gives back the leases it holds.
+    pub async fn run_with(self, worker: Option<WorkerOptions>) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = worker.map(|options| {
+            let engine = self.state.engine().clone();
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                };
+                engine.run_worker(options, shutdown).await
+            })
+        });
+        let served = impersync_admin::run(self.listener, self.state, shutdown_signal()).await;
+        let _ = stop.send(true);
+        if let Some(worker) = worker {
+            worker
+                .await
+                .context("the sync worker panicked")?
+                .context("running the sync worker")?;
+        }
+        served.context("serving the admin panel and API")
     }
 }
 
-/// Serves until Ctrl-C.
+/// Serves (with the embedded sync worker unless turned off) until Ctrl-C or SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.config()?;
     let server = AdminServer::start(&config).await?;
@@ -121,7 +145,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!(
         "Impersync admin panel on http://{addr}/ (API: /api, health: /healthz, readiness: /readyz)"
     );
-    server.run().await
+    let worker = config
+        .worker
+        .enabled
+        .then(|| crate::worker_cmd::options(&config.worker, None));
+    if worker.is_some() {
+        println!("Sync worker running in this process ([worker] enabled = false turns it off).");
+    }
+    server.run_with(worker).await
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

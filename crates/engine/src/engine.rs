@@ -25,6 +25,7 @@ pub(crate) struct Inner {
     pub(crate) m365: M365Auth,
     pub(crate) webhook_clients: std::sync::OnceLock<crate::webhooks::Clients>,
     pub(crate) metrics: SyncMetrics,
+    pub(crate) wake: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -55,6 +56,7 @@ impl Engine {
                 m365,
                 webhook_clients: std::sync::OnceLock::new(),
                 metrics: SyncMetrics::default(),
+                wake: tokio::sync::Notify::new(),
             }),
         }
     }

@@ -10,6 +10,7 @@ use crate::audit;
 use crate::db::{Page, PageRequest, now_millis};
 use crate::error::{StoreError, is_unique_violation, require_row};
 use crate::ids::{AdminId, CheckRunId, OrgId, UserId};
+use crate::mailboxes;
 use crate::store::Conn;
 use crate::tenant::Scope;
 
@@ -398,7 +399,8 @@ impl<'a> CheckRuns<'a> {
     /// run's progress counters, and each user's last check outcome. A result is linked to
     /// the organisation's user with its `user_id`, or else with its address. A result for an address
     /// the run already has is skipped (so a resumed run can resend a batch). Returns how
-    /// many results were added. Rows are written many to a statement.
+    /// many results were added. Rows are written many to a statement. A user who passes
+    /// and whose mailbox needs attention is due for sync at once.
     pub async fn add_results(
         &self,
         id: CheckRunId,
@@ -426,6 +428,8 @@ impl<'a> CheckRuns<'a> {
         for chunk in unique.chunks(ROWS_PER_STATEMENT) {
             added += insert_results(&mut tx, self.scope.org, id, chunk).await?;
             link_last_check(&mut tx, self.scope.org, id, chunk).await?;
+            let emails: Vec<String> = chunk.iter().map(|(e, _)| e.clone()).collect();
+            mailboxes::resume_passed(&mut tx, self.scope.org, id, &emails, now_millis()).await?;
         }
         sqlx::query(
             "UPDATE check_runs SET \

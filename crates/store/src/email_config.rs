@@ -10,6 +10,7 @@ use crate::audit;
 use crate::db::{flag, get_flag, now_millis};
 use crate::error::{StoreError, require_row};
 use crate::ids::{AdminId, OrgId};
+use crate::mailboxes;
 use crate::secrets::{OpenError, SecretBox, SecretStatus, SecretString, SecretUpdate};
 use crate::store::Conn;
 use crate::tenant::Scope;
@@ -132,7 +133,7 @@ pub struct EmailConfig {
 }
 
 /// The smallest and largest poll intervals, in seconds.
-pub const POLL_INTERVAL_RANGE: std::ops::RangeInclusive<u32> = 10..=86_400;
+pub const POLL_INTERVAL_RANGE: std::ops::RangeInclusive<u32> = 30..=86_400;
 
 /// Where each secret lives, bound into its encryption.
 fn context(org: OrgId, column: &str) -> String {
@@ -269,7 +270,7 @@ fn validate(input: &EmailSettingsInput) -> Result<EmailSettingsInput, StoreError
     s.folders = folders;
     if !POLL_INTERVAL_RANGE.contains(&s.poll_interval_secs) {
         return Err(StoreError::Invalid(format!(
-            "the poll interval must be between {} and {} seconds",
+            "poll_interval_secs: the poll interval must be between {} and {} seconds",
             POLL_INTERVAL_RANGE.start(),
             POLL_INTERVAL_RANGE.end()
         )));
@@ -365,7 +366,9 @@ impl<'a> EmailConfigs<'a> {
     }
 
     /// Saves the configuration (creating or replacing it). Secrets marked `Keep` keep their
-    /// stored value; switching the access type drops the other type's secrets.
+    /// stored value; switching the access type drops the other type's secrets. The
+    /// organisation's mailboxes that need attention or back off are due at once, in the
+    /// same transaction.
     pub async fn save(&self, input: EmailSettingsInput) -> Result<EmailConfig, StoreError> {
         let input = validate(&input)?;
         let secret_box = self.scope.store.secret_box();
@@ -460,6 +463,7 @@ impl<'a> EmailConfigs<'a> {
         .bind(updated_by.map(AdminId::get))
         .execute(&mut *tx)
         .await?;
+        mailboxes::resume_org(&mut tx, self.scope.org, now).await?;
 
         let status = |s: &Option<String>| SecretStatus::of(s).to_string();
         audit::insert(
@@ -488,7 +492,8 @@ impl<'a> EmailConfigs<'a> {
     }
 
     /// Stores the refresh token (and the account that signed in) after an OAuth sign-in.
-    /// The configuration must exist with the `M365OAuthImpersonation` type.
+    /// The configuration must exist with the `M365OAuthImpersonation` type. As after a
+    /// save, the organisation's mailboxes that need attention or back off are due at once.
     pub async fn set_refresh_token(
         &self,
         refresh_token: &SecretString,
@@ -512,6 +517,7 @@ impl<'a> EmailConfigs<'a> {
         .await?
         .rows_affected();
         require_row(changed, "M365 OAuth email configuration")?;
+        mailboxes::resume_org(&mut tx, self.scope.org, now_millis()).await?;
         audit::insert(
             &mut tx,
             self.scope.principal,

@@ -38,6 +38,7 @@ mod leases;
 mod mailboxes;
 mod migrate;
 mod orgs;
+mod schedule;
 mod secrets;
 mod store;
 mod sync_overview;

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::check_runs::OUTCOME_OK;
 use crate::db::now_millis;
 use crate::error::StoreError;
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CheckRunId, OrgId, UserId};
 use crate::store::Conn;
 use crate::tenant::Scope;
 
@@ -161,6 +162,52 @@ pub(crate) async fn schedule_now(
     .execute(&mut *conn)
     .await?
     .rows_affected())
+}
+
+/// Makes the mailboxes of `org` that need attention or back off due at `at` (their
+/// configuration changed, so it may work now); how many.
+pub(crate) async fn resume_org(conn: &mut Conn, org: OrgId, at: i64) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE mailbox_sync SET next_due_at = $1, updated_at = $1 \
+         WHERE org_id = $2 AND state IN ('needs_attention', 'backoff')",
+    )
+    .bind(at)
+    .bind(org.get())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Makes the mailboxes of `org` that need attention due at `at` when their user passed
+/// the access check of `run` (one of `emails`); how many.
+pub(crate) async fn resume_passed(
+    conn: &mut Conn,
+    org: OrgId,
+    run: CheckRunId,
+    emails: &[String],
+    at: i64,
+) -> Result<u64, StoreError> {
+    if emails.is_empty() {
+        return Ok(0);
+    }
+    // $1 at, $2 org, $3 run, $4 the passing outcome, then the addresses.
+    let list: Vec<String> = (0..emails.len()).map(|n| format!("${}", 5 + n)).collect();
+    let sql = format!(
+        "UPDATE mailbox_sync SET next_due_at = $1, updated_at = $1 \
+         WHERE org_id = $2 AND state = 'needs_attention' AND user_id IN \
+         (SELECT user_id FROM check_results WHERE run_id = $3 AND org_id = $2 AND outcome = $4 \
+         AND user_id IS NOT NULL AND email IN ({}))",
+        list.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(at)
+        .bind(org.get())
+        .bind(run.get())
+        .bind(OUTCOME_OK);
+    for email in emails {
+        query = query.bind(email.clone());
+    }
+    Ok(query.execute(&mut *conn).await?.rows_affected())
 }
 
 pub(crate) fn status_from_row(row: &AnyRow) -> Result<MailboxStatus, StoreError> {

@@ -10,9 +10,10 @@
 use std::time::Duration;
 
 use crate::error::StoreError;
-use crate::ids::UserId;
+use crate::ids::{OrgId, UserId};
 use crate::leases::{self, Finish};
 use crate::mailboxes::{Lease, SyncFailure};
+use crate::schedule;
 use crate::store::Store;
 use crate::sync_pages::{self, FolderSyncState, PageReport, SyncPage};
 use crate::tenant::{Actor, Principal};
@@ -120,5 +121,23 @@ impl<'s> SyncWorker<'s> {
     /// The stored SyncState of each folder of a mailbox, by folder name.
     pub async fn folder_states(&self, user: UserId) -> Result<Vec<FolderSyncState>, StoreError> {
         sync_pages::folder_states(self.store.db(), user).await
+    }
+
+    /// When the next mailbox is due (Unix ms), a held lease counting from its expiry;
+    /// `None` when none is scheduled. A worker sleeps until then.
+    pub async fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
+        schedule::next_due_at(self.store.db()).await
+    }
+
+    /// Puts every mailbox of `org` into needs attention with `failure` (e.g. the service
+    /// account's sign-in failed, which no mailbox can get past), ending their leases so
+    /// their workers stop without writing. Returns how many mailboxes.
+    pub async fn org_needs_attention(
+        &self,
+        org: OrgId,
+        failure: &SyncFailure,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        schedule::org_needs_attention(self.store.db(), org, failure, now).await
     }
 }

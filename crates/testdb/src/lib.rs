@@ -1,6 +1,10 @@
 //! A fresh Impersync database per test, on SQLite (a temporary folder) and on PostgreSQL
 //! (a uniquely named database on the server of `IMPERSYNC_TEST_POSTGRES_URL`, dropped
-//! afterwards). `scripts/with-postgres.sh` starts such a server.
+//! afterwards). `scripts/with-postgres.sh` starts such a server. [`exact`] compares a synced
+//! store with the simulator; [`sync_org`] makes an organisation ready to sync from it.
+
+pub mod exact;
+pub mod sync_org;
 
 use impersync_store::{Backend, OpenOptions, Store};
 use sqlx::any::AnyPoolOptions;

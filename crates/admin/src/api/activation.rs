@@ -68,6 +68,7 @@ pub async fn activate(
     let org = caller.org(&state, &org).await?;
     let Json(req) = body?;
     let report = org.users().activate(&selection(&req)?, req.force).await?;
+    state.engine().wake_worker();
     Ok(Json(report))
 }
 

@@ -32,14 +32,16 @@ async fn entry(org: &OrgStore<'_>, user: &User) -> Result<MailboxEntry, ApiError
         .ok_or_else(not_activated)
 }
 
-/// Makes an activated user's mailbox due at once and records it in the audit log; the
-/// mailbox entry afterwards. The panel's button uses it too.
+/// Makes an activated user's mailbox due at once, wakes this process's worker and records
+/// it in the audit log; the mailbox entry afterwards. The panel's button uses it too.
 pub(crate) async fn request_sync(
+    state: &AdminState,
     org: &OrgStore<'_>,
     user: &User,
 ) -> Result<MailboxEntry, ApiError> {
     entry(org, user).await?;
     org.mailboxes().sync_now(user.id).await?;
+    state.engine().wake_worker();
     org.audit()
         .record(
             "mailbox.sync_requested",
@@ -76,7 +78,7 @@ pub async fn sync_now(
     };
     let org = caller.org(&state, &org).await?;
     let user = params::user(&org, user).await?;
-    let entry = request_sync(&org, &user).await?;
+    let entry = request_sync(&state, &org, &user).await?;
     Ok((StatusCode::ACCEPTED, Json(entry)))
 }
 

@@ -164,7 +164,7 @@ pub async fn sync_now(
     let org = user.org(&state, &org).await?;
     let id = id.parse().map_err(|_| PanelError::not_found("user"))?;
     let target = org.users().get(id).await?;
-    let entry = request_sync(&org, &target).await?;
+    let entry = request_sync(&state, &org, &target).await?;
     if is_htmx(&headers) {
         return Ok(row(&user, org.id(), &entry, &form).into_response());
     }

@@ -198,7 +198,10 @@ pub async fn set_activation(
         users.deactivate(&selection).await
     };
     let problem = match result {
-        Ok(_) => None,
+        Ok(_) => {
+            state.engine().wake_worker();
+            None
+        }
         Err(e) => Some(refused(e)?),
     };
     if is_htmx(&headers) && problem.is_none() {
@@ -249,6 +252,7 @@ pub async fn activate_passed(
         .users()
         .activate(&UserSelection::AllPassedLastCheck, false)
         .await?;
+    state.engine().wake_worker();
     post.user.flash(
         &state,
         FlashLevel::Success,

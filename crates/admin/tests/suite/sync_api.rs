@@ -199,7 +199,11 @@ async fn sync_status_items_and_sync_now(db: &TestDb) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Only `:sync` is an action on a user.
     let (status, body) = s
-        .post(&op, &format!("/api/orgs/{org}/users/{ERIN}:resync"), json!({}))
+        .post(
+            &op,
+            &format!("/api/orgs/{org}/users/{ERIN}:resync"),
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("no such endpoint"), "{body}");

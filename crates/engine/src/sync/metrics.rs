@@ -170,8 +170,7 @@ mod tests {
                 ..PageReport::default()
             },
             pages: 3,
-            resynced: Vec::new(),
-            reconciled: 0,
+            ..MailboxReport::default()
         };
         metrics.synced(&Ok(report), false);
         let throttled = SyncFailure {

@@ -1,4 +1,5 @@
-//! Mailbox sync: one round of the scheduler ([`Engine::sync_due`](crate::Engine::sync_due))
+//! Mailbox sync: the scheduler's loop ([`Engine::run_worker`](crate::Engine::run_worker)), one
+//! round of it ([`Engine::sync_due`](crate::Engine::sync_due))
 //! and one mailbox's folders synced into the store ([`MailboxSync`]).
 
 mod folders;
@@ -6,11 +7,14 @@ mod item_data;
 mod mailbox;
 mod metrics;
 mod run;
+mod worker;
 
 pub use folders::FolderError;
 pub use item_data::item_data;
 pub use mailbox::{DEFAULT_FOLDERS, GET_ITEM_BATCH, MailboxReport, MailboxSync, SyncError};
 pub use metrics::{METRICS_CONTENT_TYPE, SyncMetrics};
 pub use run::{
-    FIRST_BACKOFF, LEASE_FOR, MAX_BACKOFF, MailboxOutcome, SyncRunError, backoff, is_permanent,
+    FIRST_BACKOFF, LEASE_FOR, MAX_BACKOFF, MailboxOutcome, POLL_JITTER, SyncRunError, backoff,
+    is_permanent, poll_delay,
 };
+pub use worker::{WorkerOptions, WorkerReport, default_owner};

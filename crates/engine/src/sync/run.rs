@@ -1,12 +1,15 @@
 //! [`Engine::sync_due`]: one round of the sync scheduler. It claims the mailboxes that are
-//! due, builds each organisation's client once, syncs the mailboxes a few at a time and
-//! finishes each lease: due again after the poll interval, backed off after a transient
-//! failure, or marked as needing attention after a permanent one.
+//! due, builds each organisation's client once, syncs the mailboxes a few at a time (each
+//! lease renewed on a timer meanwhile) and finishes each lease: due again after the poll
+//! interval with jitter, backed off after a transient failure, or marked as needing
+//! attention after a permanent one (a failed sign-in: the whole organisation).
 
 use super::mailbox::{DEFAULT_FOLDERS, MailboxReport, MailboxSync, SyncError};
+use super::worker::WorkerOptions;
 use crate::Engine;
 use crate::org_client::{ClientPlan, OrgClientError};
 use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use impersync_exchange::{ExchangeClient, ExchangeError, Impersonate, OutcomeClass};
 use impersync_store::{
     AccessType, EmailCredentials, Lease, OrgId, Principal, StoreError, SyncFailure, SyncWorker,
@@ -15,6 +18,8 @@ use impersync_store::{
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OnceCell, Semaphore};
+use tracing::Instrument;
 
 /// How long a claim (and each renewal) holds a mailbox.
 pub const LEASE_FOR: Duration = Duration::from_secs(300);
@@ -36,6 +41,9 @@ pub struct MailboxOutcome {
     pub email: String,
     /// What it synced, or why it failed.
     pub result: Result<MailboxReport, SyncFailure>,
+    /// Whether the lease was lost (expired and taken over, or ended by an
+    /// organisation-wide stop), so the mailbox was left without finishing.
+    pub lease_lost: bool,
 }
 
 /// Why a round could not run at all.
@@ -47,7 +55,7 @@ pub enum SyncRunError {
 }
 
 /// An organisation's client and what to sync, or why there is none.
-type OrgSetup = Result<(Arc<ExchangeClient>, ClientPlan, EmailCredentials), SyncFailure>;
+pub(super) type OrgSetup = Result<(Arc<ExchangeClient>, ClientPlan, EmailCredentials), SyncFailure>;
 
 impl Engine {
     /// Claims up to `limit` due mailboxes for the worker `owner`, syncs them and finishes
@@ -58,27 +66,72 @@ impl Engine {
         owner: &str,
         limit: u32,
     ) -> Result<Vec<MailboxOutcome>, SyncRunError> {
+        let options = WorkerOptions {
+            owner: owner.to_string(),
+            batch: limit,
+            concurrency: self.settings().concurrency,
+            ..WorkerOptions::default()
+        };
         let principal = Principal::system(owner);
         let worker = self.store().sync_worker(&principal)?;
         let leases = worker
-            .claim_due(owner, limit, LEASE_FOR, now_millis())
+            .claim_due(owner, limit, options.lease_for, now_millis())
             .await?;
         self.metrics().claimed(&leases);
+        Ok(self.sync_leases(&worker, &options, leases).await)
+    }
+
+    /// Syncs claimed mailboxes, `options.concurrency` at a time, each organisation's client
+    /// built once; every lease is renewed on a timer from the start, queued or not.
+    pub(super) async fn sync_leases(
+        &self,
+        worker: &SyncWorker<'_>,
+        options: &WorkerOptions,
+        leases: Vec<Lease>,
+    ) -> Vec<MailboxOutcome> {
+        let principal = Principal::system(&options.owner);
         let mut by_org: BTreeMap<OrgId, Vec<Lease>> = BTreeMap::new();
-        for lease in leases {
-            by_org.entry(lease.org).or_default().push(lease);
+        for lease in &leases {
+            by_org.entry(lease.org).or_default().push(lease.clone());
         }
-        let mut outcomes = Vec::new();
-        for (org, leases) in by_org {
-            let setup = self.org_setup(&principal, org, &leases).await;
-            let results = futures_util::stream::iter(leases)
-                .map(|lease| self.sync_one(&worker, &setup, lease))
-                .buffer_unordered(self.settings().concurrency.max(1))
-                .collect::<Vec<_>>()
-                .await;
-            outcomes.extend(results);
-        }
-        Ok(outcomes)
+        let setups: BTreeMap<OrgId, OnceCell<OrgSetup>> =
+            by_org.keys().map(|org| (*org, OnceCell::new())).collect();
+        let permits = Semaphore::new(options.concurrency.max(1));
+        let (permits, setups, by_org, principal) = (&permits, &setups, &by_org, &principal);
+        leases
+            .into_iter()
+            .map(|lease| {
+                let org = lease.org;
+                let span = tracing::info_span!(
+                    "mailbox_sync",
+                    org = %org,
+                    mailbox = %lease.user,
+                    email = %lease.email
+                );
+                let held = lease.clone();
+                let work = async move {
+                    let _permit = permits.acquire().await;
+                    let setup = setups[&org]
+                        .get_or_init(|| self.org_setup(principal, org, &by_org[&org]))
+                        .await;
+                    self.sync_one(worker, setup, lease, options.lease_for).await
+                };
+                let lease_for = options.lease_for;
+                async move {
+                    tokio::select! {
+                        biased;
+                        outcome = work => outcome,
+                        lost = keep_lease(worker, &held, lease_for) => {
+                            tracing::info!("sync: lease lost; stopped without writing");
+                            MailboxOutcome::lost(&held, &lost)
+                        }
+                    }
+                }
+                .instrument(span)
+            })
+            .collect::<FuturesUnordered<_>>()
+            .collect()
+            .await
     }
 
     async fn org_setup(&self, principal: &Principal, org: OrgId, leases: &[Lease]) -> OrgSetup {
@@ -112,8 +165,10 @@ impl Engine {
         worker: &SyncWorker<'_>,
         setup: &OrgSetup,
         lease: Lease,
+        lease_for: Duration,
     ) -> MailboxOutcome {
         let (org, user, email) = (lease.org, lease.user, lease.email.clone());
+        tracing::info!("sync: mailbox started");
         let mut lease_lost = false;
         let synced = match setup {
             Ok((client, plan, settings)) => {
@@ -127,18 +182,17 @@ impl Engine {
                     client,
                     worker,
                     acting: &acting,
-                    lease_for: LEASE_FOR,
+                    lease_for,
                     now: now_millis,
                 };
                 match sync.run(lease.clone(), &folders).await {
                     Ok((report, lease)) => {
                         let now = now_millis();
-                        let next = now + i64::from(settings.poll_interval_secs) * 1000;
-                        worker
-                            .finish_ok(&lease, next, now)
-                            .await
-                            .map(|()| report)
-                            .map_err(|e| store_failure(&e))
+                        let wait = poll_delay(settings.poll_interval_secs);
+                        let next = now.saturating_add(millis(wait));
+                        let finished = worker.finish_ok(&lease, next, now).await;
+                        lease_lost = matches!(finished, Err(StoreError::LeaseLost { .. }));
+                        finished.map(|()| report).map_err(|e| store_failure(&e))
                     }
                     Err(SyncError::Store(e)) => {
                         lease_lost = matches!(e, StoreError::LeaseLost { .. });
@@ -152,23 +206,50 @@ impl Engine {
         self.metrics().synced(&synced, lease_lost);
         match &synced {
             Err(_) if lease_lost => {
-                tracing::info!(email = %lease.email, "sync: lease lost; left to its new holder");
+                tracing::info!("sync: lease lost; left to its new holder");
             }
-            Err(failure) => self.finish_failed(worker, &lease, failure).await,
-            Ok(_) => {}
+            Err(failure) => {
+                tracing::warn!(
+                    outcome = %failure.outcome,
+                    code = failure.code.as_deref().unwrap_or(""),
+                    message = %failure.message,
+                    "sync: mailbox failed"
+                );
+                self.finish_failed(worker, &lease, failure).await;
+            }
+            Ok(report) => tracing::info!(
+                created = report.applied.created,
+                updated = report.applied.updated,
+                deleted = report.applied.deleted,
+                read_flags = report.applied.read_flags,
+                pages = report.pages,
+                "sync: mailbox finished"
+            ),
         }
         MailboxOutcome {
             org,
             user,
             email,
             result: synced,
+            lease_lost,
         }
     }
 
     /// Records a failure: a permanent one needs attention (not due until "sync now"), a
-    /// transient one is retried after an exponential back-off.
+    /// transient one is retried after an exponential back-off. A failed sign-in stops the
+    /// whole organisation, since no mailbox of it can get past it.
     async fn finish_failed(&self, worker: &SyncWorker<'_>, lease: &Lease, failure: &SyncFailure) {
         let now = now_millis();
+        if failure.outcome == OutcomeClass::AuthFailed.as_str() {
+            match worker.org_needs_attention(lease.org, failure, now).await {
+                Ok(count) => tracing::warn!(
+                    mailboxes = count,
+                    "sync: the service account cannot sign in; the organisation's mailboxes need attention"
+                ),
+                Err(e) => tracing::warn!(error = %e, "sync: cannot record the failure"),
+            }
+            return;
+        }
         let permanent = is_permanent(&failure.outcome);
         let next_due = if permanent {
             None
@@ -187,15 +268,58 @@ impl Engine {
                     .map_or(0, |s| s.failures),
                 Err(_) => 0,
             };
-            Some(now + backoff(failures).as_millis() as i64)
+            Some(now.saturating_add(millis(backoff(failures))))
         };
         if let Err(e) = worker
             .finish_failed(lease, failure, next_due, permanent, now)
             .await
         {
-            tracing::warn!(email = %lease.email, error = %e, "sync: cannot record the failure");
+            tracing::warn!(error = %e, "sync: cannot record the failure");
         }
     }
+}
+
+impl MailboxOutcome {
+    fn lost(lease: &Lease, error: &StoreError) -> Self {
+        Self {
+            org: lease.org,
+            user: lease.user,
+            email: lease.email.clone(),
+            result: Err(store_failure(error)),
+            lease_lost: true,
+        }
+    }
+}
+
+/// Renews `lease` every third of `lease_for` until it is lost; returns why. A store that
+/// fails to answer is tried again at the next tick: the lease holds until it expires.
+async fn keep_lease(worker: &SyncWorker<'_>, lease: &Lease, lease_for: Duration) -> StoreError {
+    let mut lease = lease.clone();
+    let mut ticks = tokio::time::interval((lease_for / 3).max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match worker.renew_lease(&lease, lease_for, now_millis()).await {
+            Ok(renewed) => lease = renewed,
+            Err(e @ StoreError::LeaseLost { .. }) => return e,
+            Err(e) => tracing::warn!(error = %e, "sync: cannot renew the lease; trying again"),
+        }
+    }
+}
+
+/// The wait until a mailbox synced successfully is polled again: the organisation's
+/// interval with ±10% jitter, so mailboxes activated together spread out.
+pub fn poll_delay(interval_secs: u32) -> Duration {
+    let jitter = rand::random_range(-POLL_JITTER..=POLL_JITTER);
+    Duration::from_secs(u64::from(interval_secs)).mul_f64(1.0 + jitter)
+}
+
+/// The share of the poll interval by which each poll is moved at random, either way.
+pub const POLL_JITTER: f64 = 0.1;
+
+fn millis(wait: Duration) -> i64 {
+    i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Whether a failure of this outcome class needs a person (rights, mailbox, credentials,
@@ -288,6 +412,19 @@ mod tests {
         assert_eq!(backoff(5), Duration::from_secs(1920));
         assert_eq!(backoff(6), MAX_BACKOFF);
         assert_eq!(backoff(1000), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn poll_jitter_stays_within_ten_percent() {
+        let delays: Vec<Duration> = (0..2000).map(|_| poll_delay(300)).collect();
+        assert!(
+            delays
+                .iter()
+                .all(|d| (270.0..=330.0).contains(&d.as_secs_f64()))
+        );
+        let spread =
+            delays.iter().max().unwrap().as_secs_f64() - delays.iter().min().unwrap().as_secs_f64();
+        assert!(spread > 50.0, "jitter spreads the polls: {spread}");
     }
 
     #[test]

@@ -1,18 +1,12 @@
 //! An organisation in a real store whose service account reaches the simulator.
 
 use super::SimServer;
-use impersync_store::{
-    AccessType, EmailSettings, ExchangeAuth, NewOrganisation, OrgStore, Principal, SecretString,
-    SecretUpdate, UserSelection,
-};
+use impersync_store::OrgStore;
+
+pub use impersync_testdb::sync_org::operator;
 
 /// The folders the organisations sync.
 pub const FOLDERS: [&str; 4] = ["inbox", "sentitems", "calendar", "contacts"];
-
-/// The principal tests act as.
-pub fn operator() -> Principal {
-    Principal::system("tests")
-}
 
 /// An organisation of `domain` whose service account `(logon, password)` reaches the
 /// simulator, with `users` imported and activated (forced), syncing [`FOLDERS`].
@@ -31,49 +25,10 @@ pub async fn organisation_syncing<'s>(
     store: &'s impersync_store::Store,
     sim: &SimServer,
     domain: &str,
-    (logon, password): (&str, &str),
+    account: (&str, &str),
     users: &[&str],
     folders: &[&str],
 ) -> OrgStore<'s> {
-    let org = store
-        .organisations(&operator())
-        .create(NewOrganisation {
-            name: domain.into(),
-            domains: vec![domain.into()],
-        })
-        .await
-        .unwrap();
-    let scope = store.org(&operator(), org.id).await.unwrap();
-    let rows = users
-        .iter()
-        .enumerate()
-        .map(|(i, e)| impersync_store::ImportRow {
-            line: i + 1,
-            email: (*e).into(),
-            ..Default::default()
-        })
-        .collect();
-    scope.users().import(rows).await.unwrap();
-    scope
-        .email_config()
-        .save(EmailSettings {
-            access: AccessType::ExchangeImpersonation {
-                logon: logon.into(),
-                auth: ExchangeAuth::Basic,
-                password: SecretUpdate::Set(SecretString::new(password)),
-            },
-            ews_url: Some(format!("http://{}/EWS/Exchange.asmx", sim.addr)),
-            autodiscover: false,
-            tls_policy: "verify".into(),
-            id_type: "SmtpAddress".into(),
-            folders: folders.iter().map(|f| f.to_string()).collect(),
-            poll_interval_secs: 300,
-            lab: true,
-            saved: true,
-        })
-        .await
-        .unwrap();
-    let everyone = UserSelection::Emails(users.iter().map(|u| u.to_string()).collect());
-    scope.users().activate(&everyone, true).await.unwrap();
-    scope
+    let url = format!("http://{}", sim.addr);
+    impersync_testdb::sync_org::organisation(store, &url, domain, account, folders, users).await
 }
