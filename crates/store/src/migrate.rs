@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync",
         sql: include_str!("../migrations/0003_sync.sql"),
     },
+    Migration {
+        version: 5,
+        name: "rooms",
+        sql: include_str!("../migrations/0005_rooms.sql"),
+    },
 ];
 
 /// What a migration run did.

@@ -17,6 +17,7 @@ use crate::ids::{AdminId, OrgId};
 use crate::items::Items;
 use crate::mailboxes::Mailboxes;
 use crate::orgs::{Organisation, OrganisationUpdate};
+use crate::rooms::Rooms;
 use crate::store::Store;
 use crate::users::Users;
 
@@ -204,6 +205,11 @@ impl<'s> OrgStore<'s> {
     /// The organisation's change feed.
     pub fn change_feed(&self) -> ChangeFeed<'_> {
         ChangeFeed::new(self.scope())
+    }
+
+    /// The organisation's room directory.
+    pub fn rooms(&self) -> Rooms<'_> {
+        Rooms::new(self.scope())
     }
 
     /// The organisation's audit log.
