@@ -54,6 +54,8 @@ fn documented(import_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(api::check_runs::get))
         .routes(routes!(api::check_runs::results))
         .routes(routes!(api::audit::list))
+        .routes(routes!(api::rooms::get))
+        .routes(routes!(api::rooms::refresh))
 }
 
 /// The admin API's routes, with security headers on every response.

@@ -10,6 +10,7 @@ pub mod health;
 pub mod m365_oauth;
 pub mod oauth_callback;
 pub mod orgs;
+pub mod rooms;
 pub mod session;
 pub mod tokens;
 pub mod users;

@@ -96,6 +96,8 @@ pub enum Tab {
     EmailConfig,
     /// Check runs.
     CheckRuns,
+    /// Rooms.
+    Rooms,
 }
 
 /// An organisation's page: its name and the tabs above `body`.
@@ -110,6 +112,7 @@ pub fn org_page(
         (Tab::Users, "users", "Users"),
         (Tab::EmailConfig, "email-config", "Email Configuration"),
         (Tab::CheckRuns, "check-runs", "Check runs"),
+        (Tab::Rooms, "rooms", "Rooms"),
     ];
     let title = tabs.iter().find(|t| t.0 == tab).map_or("", |t| t.2);
     let inner = html! {

@@ -14,6 +14,7 @@ mod htmx_errors;
 mod layout;
 mod login;
 mod orgs;
+mod rooms;
 mod session;
 mod users;
 
@@ -88,6 +89,7 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
             "/orgs/{org}/check-runs/{run}/results.csv",
             get(check_runs::results_csv),
         )
+        .route("/orgs/{org}/rooms", get(rooms::show).post(rooms::refresh))
         .route("/audit", get(audit::list))
         .route("/admins", get(admins::list).post(admins::create))
         .layer(axum::middleware::from_fn(htmx_errors::show_errors))

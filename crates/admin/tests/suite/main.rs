@@ -13,4 +13,5 @@ mod openapi;
 mod panel;
 mod panel_check_runs;
 mod panel_email_config;
+mod rooms;
 mod sim;
