@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use impersync_store::RoomDirectory;
+use impersync_store::{OrgStore, RoomDirectory};
 
 use crate::error::ApiError;
 use crate::extract::Caller;
@@ -53,6 +53,15 @@ pub async fn refresh(
     Path(org): Path<String>,
 ) -> Result<Json<RoomDirectory>, ApiError> {
     let org = caller.org(&state, &org).await?;
+    Ok(Json(refresh_and_audit(&state, &org).await?))
+}
+
+/// Refreshes the organisation's room directory and records that in the audit log (the
+/// panel's "Refresh now" does the same).
+pub(crate) async fn refresh_and_audit(
+    state: &AdminState,
+    org: &OrgStore<'_>,
+) -> Result<RoomDirectory, ApiError> {
     let directory = state.engine().sync_rooms(org.id()).await?;
     org.audit()
         .record(
@@ -63,5 +72,5 @@ pub async fn refresh(
             }),
         )
         .await?;
-    Ok(Json(directory))
+    Ok(directory)
 }

@@ -10,6 +10,7 @@ use super::error::PanelError;
 use super::form::{CsrfForm, NoFields};
 use super::layout::{self, Tab, csrf_field};
 use super::session::PanelUser;
+use crate::api::rooms::refresh_and_audit;
 use crate::auth::session::FlashLevel;
 use crate::state::AdminState;
 
@@ -99,7 +100,7 @@ pub async fn refresh(
     post: CsrfForm<NoFields>,
 ) -> Result<Redirect, PanelError> {
     let org = post.user.org(&state, &org).await?;
-    let directory = state.engine().sync_rooms(org.id()).await?;
+    let directory = refresh_and_audit(&state, &org).await?;
     let (level, text) = match &directory.error {
         None => (
             FlashLevel::Success,

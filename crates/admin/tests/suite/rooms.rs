@@ -76,6 +76,8 @@ async fn api_rooms_synced_and_tenant_scoped(db: &TestDb) {
     assert!(body["refreshed_at"].is_i64());
     let (_, stored) = json_of(server.send(&api, Method::GET, &path, None).await).await;
     assert_eq!(stored, body);
+    let (_, audit) = text(server.send(&api, Method::GET, "/api/audit", None).await).await;
+    assert!(audit.contains("rooms.refreshed"), "{audit}");
 
     // A cookie session without the CSRF header may not refresh.
     let r = server
