@@ -65,6 +65,8 @@ fn documented(import_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(api::mailboxes::list))
         .routes(routes!(api::changes::list))
         .routes(routes!(api::items::list))
+        .routes(routes!(api::rooms::get))
+        .routes(routes!(api::rooms::refresh))
         .routes(routes!(api::metrics::scrape));
     with_user_action(router, routes!(api::mailbox_sync::sync_now))
 }

@@ -2,8 +2,9 @@
 //! mailbox (one at a time with every step shown, or for many users at once), check runs
 //! as background jobs, the "magic wand" that finds an organisation's EWS URL, and the
 //! Microsoft 365 OAuth sign-in and access-token cache of each organisation's service account,
-//! the mailbox sync that copies each mailbox's folders into the store, and the webhooks that
-//! deliver each organisation's change feed.
+//! the mailbox sync that copies each mailbox's folders into the store, the webhooks that
+//! deliver each organisation's change feed, and the room directory read through the
+//! service account's own mailbox.
 
 pub mod access_check;
 pub mod check_run;
@@ -12,6 +13,7 @@ pub mod ews_url;
 pub mod m365;
 pub mod network;
 pub mod org_client;
+pub mod rooms;
 pub mod sync;
 pub mod webhooks;
 

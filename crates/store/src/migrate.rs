@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "webhooks",
         sql: include_str!("../migrations/0004_webhooks.sql"),
     },
+    Migration {
+        version: 5,
+        name: "rooms",
+        sql: include_str!("../migrations/0005_rooms.sql"),
+    },
 ];
 
 /// What a migration run did.

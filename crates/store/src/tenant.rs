@@ -17,6 +17,7 @@ use crate::ids::{AdminId, OrgId};
 use crate::items::Items;
 use crate::mailboxes::Mailboxes;
 use crate::orgs::{Organisation, OrganisationUpdate};
+use crate::rooms::Rooms;
 use crate::store::Store;
 use crate::users::Users;
 use crate::webhooks::Webhooks;
@@ -210,6 +211,11 @@ impl<'s> OrgStore<'s> {
     /// The organisation's webhooks (receivers of its change feed).
     pub fn webhooks(&self) -> Webhooks<'_> {
         Webhooks::new(self.scope())
+    }
+
+    /// The organisation's room directory.
+    pub fn rooms(&self) -> Rooms<'_> {
+        Rooms::new(self.scope())
     }
 
     /// The organisation's audit log.

@@ -244,3 +244,24 @@ def test_server_busy_fail_fast_reports_back_off():
     assert excinfo.value.back_off == pytest.approx(0.75)
     # The fault was consumed; the next request goes through.
     assert make_account("alice@contoso.test").inbox.total_count == 50
+
+
+# --- rooms ---------------------------------------------------------------------------------------
+
+
+def test_room_lists_and_rooms_through_the_service_accounts_mailbox():
+    protocol = make_account("alice@contoso.test").protocol
+    lists = list(protocol.get_roomlists())
+    assert [(l.name, l.email_address) for l in lists] == [("All Rooms", "AllRooms@contoso.test")]
+    rooms = list(protocol.get_rooms("AllRooms@contoso.test"))
+    assert [(r.name, r.email_address) for r in rooms] == [
+        ("Room 1", "Room-1@contoso.test"),
+        ("Room 2", "Room-2@contoso.test"),
+    ]
+
+
+def test_room_lists_need_the_service_accounts_own_mailbox():
+    config = make_config(username="NoMailboxSvc@contoso.test", password="Demo-NoMailbox-1")
+    protocol = make_account("alice@contoso.test", config).protocol
+    with pytest.raises(ErrorNonExistentMailbox):
+        list(protocol.get_roomlists())

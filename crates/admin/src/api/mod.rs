@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod oauth_callback;
 pub mod orgs;
 mod params;
+pub mod rooms;
 pub mod session;
 pub mod tokens;
 pub mod users;

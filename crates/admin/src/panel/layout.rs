@@ -100,6 +100,8 @@ pub enum Tab {
     Webhooks,
     /// Sync monitoring.
     Sync,
+    /// Rooms.
+    Rooms,
 }
 
 /// An organisation's page: its name and the tabs above `body`.
@@ -116,6 +118,7 @@ pub fn org_page(
         (Tab::CheckRuns, "check-runs", "Check runs"),
         (Tab::Webhooks, "webhooks", "Webhooks"),
         (Tab::Sync, "sync", "Sync"),
+        (Tab::Rooms, "rooms", "Rooms"),
     ];
     let title = tabs.iter().find(|t| t.0 == tab).map_or("", |t| t.2);
     let inner = html! {

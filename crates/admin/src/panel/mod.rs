@@ -14,6 +14,7 @@ mod htmx_errors;
 mod layout;
 mod login;
 mod orgs;
+mod rooms;
 mod session;
 mod sync;
 mod users;
@@ -101,6 +102,7 @@ pub fn routes(import_limit: usize) -> Router<AdminState> {
         .route("/orgs/{org}/webhooks/{id}/delete", post(webhooks::delete))
         .route("/orgs/{org}/sync", get(sync::show))
         .route("/orgs/{org}/sync/{user}/now", post(sync::sync_now))
+        .route("/orgs/{org}/rooms", get(rooms::show).post(rooms::refresh))
         .route("/audit", get(audit::list))
         .route("/admins", get(admins::list).post(admins::create))
         .layer(axum::middleware::from_fn(htmx_errors::show_errors))

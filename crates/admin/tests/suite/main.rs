@@ -15,6 +15,7 @@ mod panel_check_runs;
 mod panel_email_config;
 mod panel_sync;
 mod panel_webhooks;
+mod rooms;
 mod sim;
 mod sync_api;
 mod webhook_receiver;
