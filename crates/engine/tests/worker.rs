@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::org::*;
 use common::*;
 use impersync_engine::sync::{WorkerOptions, WorkerReport};
 use impersync_engine::{Engine, Network};
@@ -125,6 +126,10 @@ async fn worker_syncs_everything_due_then_idles_and_wakes_on_sync_now(db: &TestD
     scope.mailboxes().sync_now(alice.id).await.unwrap();
     engine.wake_worker();
     wait_for(&scope, &USERS[..1], |s| s.last_success_at > Some(before)).await;
+    // Besides mailboxes, the worker refreshed the organisation's room directory.
+    let rooms = scope.rooms().directory().await.unwrap();
+    assert!(rooms.refreshed_at.is_some(), "{rooms:?}");
+    assert!(!rooms.lists.is_empty(), "{rooms:?}");
     let report = worker.stop().await;
     assert_eq!((report.claimed, report.synced), (4, 4), "{report:?}");
     assert_eq!((report.failed, report.lost, report.released), (0, 0, 0));

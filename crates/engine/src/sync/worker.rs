@@ -100,6 +100,7 @@ impl Engine {
             if (&mut shutdown).now_or_never().is_some() {
                 break;
             }
+            self.side_rounds(&options.owner).await;
             let claimed = worker
                 .claim_due(
                     &options.owner,
@@ -157,6 +158,24 @@ impl Engine {
             "worker: stopped"
         );
         Ok(report)
+    }
+
+    /// The work a worker does besides mailboxes, once per turn of its loop: deliver the
+    /// change feed to due webhooks, and refresh room directories older than an hour.
+    /// Failures are logged and tried again on a later turn.
+    async fn side_rounds(&self, owner: &str) {
+        match self.deliver_webhooks(owner).await {
+            Ok(round) if !round.attempts.is_empty() => tracing::info!(
+                attempts = round.attempts.len(),
+                delivered = round.delivered(),
+                "worker: webhook deliveries"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "worker: cannot deliver webhooks"),
+        }
+        if let Err(e) = self.sync_rooms_due(owner).await {
+            tracing::warn!(error = %e, "worker: cannot refresh room directories");
+        }
     }
 
     /// How long to sleep with nothing claimed: until the next mailbox is due, at most

@@ -3,8 +3,6 @@
 use super::SimServer;
 use impersync_store::OrgStore;
 
-pub use impersync_testdb::sync_org::operator;
-
 /// The folders the organisations sync.
 pub const FOLDERS: [&str; 4] = ["inbox", "sentitems", "calendar", "contacts"];
 
