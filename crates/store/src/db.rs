@@ -6,7 +6,7 @@
 //! writer at a time; it waits for the lock instead of failing halfway).
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Row, Transaction};
 use std::path::Path;
 use std::time::Duration;
 
@@ -111,6 +111,18 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max.max(1))
             .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // In WAL mode NORMAL keeps the database consistent through any crash
+                        // and fsyncs at checkpoints rather than at every commit; a power cut
+                        // can lose the last commits, which a sync replays from the SyncState
+                        // committed with them.
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await
             .map_err(|source| StoreError::Connect {
