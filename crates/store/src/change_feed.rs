@@ -19,7 +19,7 @@ use crate::db::PageRequest;
 use crate::error::StoreError;
 use crate::ids::{OrgId, UserId};
 use crate::items::json_column;
-use crate::sql_lists::{ROWS_PER_STATEMENT, placeholders, value_rows};
+use crate::sql_lists::{IDS_PER_STATEMENT, placeholders, rows_per_statement, value_rows};
 use crate::store::Conn;
 use crate::tenant::Scope;
 
@@ -169,8 +169,8 @@ pub(crate) struct FeedSource<'a> {
 /// caller, by state). Returns how many were appended.
 ///
 /// Under the counter lock no other writer of the organisation can append, so the rows
-/// already present are read first (one query per 200 items) and the new ones numbered
-/// without gaps and inserted 200 to a statement.
+/// already present are read first (one query per 232 items) and the new ones numbered
+/// without gaps and inserted 24 to a statement.
 pub(crate) async fn append(
     conn: &mut Conn,
     source: FeedSource<'_>,
@@ -204,7 +204,7 @@ pub(crate) async fn append(
         })
         .collect();
     let mut seq = last;
-    for chunk in new.chunks(ROWS_PER_STATEMENT) {
+    for chunk in new.chunks(rows_per_statement(FEED_COLUMNS)) {
         let sql = format!(
             "INSERT INTO change_feed (org_id, seq, kind, user_id, user_email, folder, item_id, \
              change_key, payload, at) VALUES {}",
@@ -253,7 +253,7 @@ async fn present_rows(
     ids.sort_unstable();
     ids.dedup();
     let mut present = HashSet::new();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let sql = format!(
             "SELECT item_id, change_key, kind FROM change_feed \
              WHERE org_id = $1 AND kind <> 'read_flag' AND item_id IN ({})",

@@ -1,5 +1,5 @@
 //! The item writes of one sync page, decided in memory and then sent in a few multi-row
-//! statements: the stored versions of the page's items are read with one query per 200
+//! statements: the stored versions of the page's items are read with one query per 232
 //! ids, each change is judged against them in page order (so a later change of the same
 //! item sees the earlier one), and every item touched ends with one write.
 
@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::ids::UserId;
 use crate::items::ItemData;
 use crate::mailboxes::Lease;
-use crate::sql_lists::{ROWS_PER_STATEMENT, placeholders, value_rows};
+use crate::sql_lists::{IDS_PER_STATEMENT, placeholders, rows_per_statement, value_rows};
 use crate::store::Conn;
 
 /// What the store holds of an item, as far as a change needs to know.
@@ -24,12 +24,39 @@ pub(crate) struct Stored {
     folder: String,
 }
 
+/// An item to write with its JSON texts, serialised before the write transaction begins
+/// so that the transaction holds the write lock only for the statements.
+#[derive(Debug)]
+pub(crate) struct PreparedItem<'a> {
+    /// The item, its addresses normalised.
+    data: Cow<'a, ItemData>,
+    /// The feed row's `item`: the whole item (taken by the feed row).
+    feed_payload: String,
+    /// The `to_addresses` column.
+    to: String,
+    /// The `payload` column: the remaining properties.
+    properties: String,
+}
+
+impl<'a> PreparedItem<'a> {
+    /// Normalises `data` and serialises what its writes need.
+    pub(crate) fn new(data: &'a ItemData) -> Self {
+        let data = data.normalized();
+        Self {
+            feed_payload: to_json(&*data),
+            to: to_json(&data.to),
+            properties: data.properties.to_string(),
+            data,
+        }
+    }
+}
+
 /// The final write of one item.
 #[derive(Debug)]
 enum Write<'a> {
     /// Insert or rewrite it, into `folder`.
     Upsert {
-        data: Box<Cow<'a, ItemData>>,
+        item: Box<PreparedItem<'a>>,
         folder: &'a str,
     },
     /// Delete it.
@@ -53,7 +80,7 @@ impl<'a> PageWrites<'a> {
         item_ids: &[&str],
     ) -> Result<Self, StoreError> {
         let mut stored = HashMap::with_capacity(item_ids.len());
-        for chunk in item_ids.chunks(ROWS_PER_STATEMENT) {
+        for chunk in item_ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT item_id, change_key, is_read, folder FROM items \
                  WHERE user_id = $1 AND item_id IN ({})",
@@ -100,7 +127,13 @@ impl<'a> PageWrites<'a> {
 
     /// Creates or rewrites an item in `folder`; its feed row, or `None` when this version
     /// is stored already.
-    pub(crate) fn write(&mut self, folder: &'a str, data: Cow<'a, ItemData>) -> Option<NewChange> {
+    pub(crate) fn write(
+        &mut self,
+        folder: &'a str,
+        mut item: Box<PreparedItem<'a>>,
+    ) -> Option<NewChange> {
+        let payload = std::mem::take(&mut item.feed_payload);
+        let data = &item.data;
         let kind = match self.stored.get(&data.item_id) {
             Some(s) if s.change_key == data.change_key => return None,
             Some(_) => FeedKind::Updated,
@@ -116,15 +149,10 @@ impl<'a> PageWrites<'a> {
             kind,
             item_id: data.item_id.clone(),
             change_key: data.change_key.clone(),
-            payload: to_json(&*data),
+            payload,
         };
-        self.writes.insert(
-            data.item_id.clone(),
-            Write::Upsert {
-                data: Box::new(data),
-                folder,
-            },
-        );
+        self.writes
+            .insert(data.item_id.clone(), Write::Upsert { item, folder });
         Some(change)
     }
 
@@ -153,7 +181,7 @@ impl<'a> PageWrites<'a> {
         stored.is_read = is_read;
         let change_key = stored.change_key.clone();
         match self.writes.get_mut(item_id) {
-            Some(Write::Upsert { data, .. }) => data.to_mut().is_read = is_read,
+            Some(Write::Upsert { item, .. }) => item.data.to_mut().is_read = is_read,
             _ => {
                 self.writes
                     .insert(item_id.to_string(), Write::ReadFlag(is_read));
@@ -179,12 +207,12 @@ impl<'a> PageWrites<'a> {
         let mut read_flags: [Vec<&str>; 2] = [Vec::new(), Vec::new()];
         for (id, write) in &self.writes {
             match write {
-                Write::Upsert { data, folder } => upserts.push((&***data, *folder)),
+                Write::Upsert { item, folder } => upserts.push((&**item, *folder)),
                 Write::Delete => deletes.push(id.as_str()),
                 Write::ReadFlag(is_read) => read_flags[usize::from(*is_read)].push(id.as_str()),
             }
         }
-        for chunk in deletes.chunks(ROWS_PER_STATEMENT) {
+        for chunk in deletes.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "DELETE FROM items WHERE user_id = $1 AND item_id IN ({})",
                 placeholders(chunk.len(), 2)
@@ -195,11 +223,11 @@ impl<'a> PageWrites<'a> {
             }
             query.execute(&mut *conn).await?;
         }
-        for chunk in upserts.chunks(ROWS_PER_STATEMENT / 2) {
+        for chunk in upserts.chunks(rows_per_statement(ITEM_COLUMNS)) {
             upsert(conn, lease, chunk, now).await?;
         }
         for (is_read, ids) in read_flags.iter().enumerate() {
-            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
                 let sql = format!(
                     "UPDATE items SET is_read = $1, updated_at = $2 \
                      WHERE user_id = $3 AND item_id IN ({})",
@@ -222,11 +250,11 @@ impl<'a> PageWrites<'a> {
 /// Columns of an item row, in the order [`upsert`] binds them.
 const ITEM_COLUMNS: usize = 15;
 
-/// Inserts or rewrites up to [`ROWS_PER_STATEMENT`] / 2 items in one statement.
+/// Inserts or rewrites a chunk of items in one statement.
 async fn upsert(
     conn: &mut Conn,
     lease: &Lease,
-    rows: &[(&ItemData, &str)],
+    rows: &[(&PreparedItem<'_>, &str)],
     now: i64,
 ) -> Result<(), StoreError> {
     let sql = format!(
@@ -242,7 +270,8 @@ async fn upsert(
         value_rows(rows.len(), ITEM_COLUMNS, 1)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (data, folder) in rows {
+    for (item, folder) in rows {
+        let data = &item.data;
         query = query
             .bind(lease.user.get())
             .bind(lease.org.get())
@@ -253,11 +282,11 @@ async fn upsert(
             .bind(data.item_class.as_str())
             .bind(data.subject.as_str())
             .bind(data.from.as_deref())
-            .bind(to_json(&data.to))
+            .bind(item.to.as_str())
             .bind(data.received_at)
             .bind(data.start_at)
             .bind(flag(data.is_read))
-            .bind(data.properties.to_string())
+            .bind(item.properties.as_str())
             .bind(now);
     }
     query.execute(&mut *conn).await?;

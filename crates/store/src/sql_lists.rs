@@ -1,8 +1,18 @@
 //! Numbered placeholder lists for statements that carry many rows or ids at once.
 
-/// Rows per multi-row statement: well under both backends' limits on bound values
-/// (SQLite 32,766, PostgreSQL 65,535) for tables of up to 15 columns.
-pub(crate) const ROWS_PER_STATEMENT: usize = 200;
+/// Bound values per statement at most. Both backends allow far more (SQLite 32,766,
+/// PostgreSQL 65,535), but SQLite looks each numbered parameter up by a linear scan, so a
+/// statement's binding time grows with the square of its parameters; at this size it is
+/// still small next to the statement's work.
+const MAX_PARAMETERS: usize = 240;
+
+/// Ids per `IN (...)` list (one more parameter is usually bound besides).
+pub(crate) const IDS_PER_STATEMENT: usize = MAX_PARAMETERS - 8;
+
+/// Rows of `columns` values per multi-row statement.
+pub(crate) fn rows_per_statement(columns: usize) -> usize {
+    (MAX_PARAMETERS / columns.max(1)).max(1)
+}
 
 /// `$first, $first+1, ...`: `n` placeholders.
 pub(crate) fn placeholders(n: usize, first: usize) -> String {

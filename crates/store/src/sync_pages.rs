@@ -19,7 +19,7 @@ use crate::ids::UserId;
 use crate::items::ItemData;
 use crate::leases;
 use crate::mailboxes::Lease;
-use crate::page_writes::PageWrites;
+use crate::page_writes::{PageWrites, PreparedItem};
 
 /// One change reported by SyncFolderItems.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +110,18 @@ pub(crate) async fn apply_page(
     now: i64,
 ) -> Result<PageReport, StoreError> {
     validate(page)?;
+    // Serialised before the write lock is taken.
+    let prepared: Vec<Prepared<'_>> = page
+        .changes
+        .iter()
+        .map(|change| match change {
+            ItemChange::Create(data) | ItemChange::Update(data) => {
+                Prepared::Write(Box::new(PreparedItem::new(data)))
+            }
+            ItemChange::Delete { item_id } => Prepared::Delete(item_id),
+            ItemChange::ReadFlag { item_id, is_read } => Prepared::ReadFlag(item_id, *is_read),
+        })
+        .collect();
     let mut tx = db.begin_write().await?;
     leases::hold(&mut tx, lease, now).await?;
     let mut ids: Vec<&str> = page.changes.iter().map(item_id).collect();
@@ -118,13 +130,11 @@ pub(crate) async fn apply_page(
     let mut writes = PageWrites::load(&mut tx, lease.user, &ids).await?;
     let mut report = PageReport::default();
     let mut feed = Vec::new();
-    for change in &page.changes {
+    for change in prepared {
         let row = match change {
-            ItemChange::Create(data) | ItemChange::Update(data) => {
-                writes.write(&page.folder, data.normalized())
-            }
-            ItemChange::Delete { item_id } => writes.delete(&page.folder, item_id),
-            ItemChange::ReadFlag { item_id, is_read } => writes.read_flag(item_id, *is_read),
+            Prepared::Write(item) => writes.write(&page.folder, item),
+            Prepared::Delete(item_id) => writes.delete(&page.folder, item_id),
+            Prepared::ReadFlag(item_id, is_read) => writes.read_flag(item_id, is_read),
         };
         match row {
             Some(row) => {
@@ -177,6 +187,16 @@ fn validate(page: &SyncPage) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// A change ready to apply.
+enum Prepared<'a> {
+    /// Create or update this item.
+    Write(Box<PreparedItem<'a>>),
+    /// Delete the item of this id.
+    Delete(&'a str),
+    /// Set the read flag of the item of this id.
+    ReadFlag(&'a str, bool),
 }
 
 /// The EWS ItemId a change is about.
