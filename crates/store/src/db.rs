@@ -6,7 +6,7 @@
 //! writer at a time; it waits for the lock instead of failing halfway).
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 use std::path::Path;
 use std::time::Duration;
 
@@ -111,18 +111,6 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max.max(1))
             .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // In WAL mode NORMAL keeps the database consistent through any crash
-                        // and fsyncs at checkpoints rather than at every commit; a power cut
-                        // can lose the last commits, which a sync replays from the SyncState
-                        // committed with them.
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    }
-                    Ok(())
-                })
-            })
             .connect(url)
             .await
             .map_err(|source| StoreError::Connect {
@@ -131,6 +119,9 @@ impl Db {
             })?;
         if backend == Backend::Sqlite {
             // WAL lets readers run while the single writer writes; it is kept in the file.
+            // `synchronous` stays FULL: a commit is on disk before it is visible, so a
+            // change-feed row a consumer has read cannot vanish (and its sequence number be
+            // reused) after a power cut.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
                 .await
