@@ -91,3 +91,32 @@ pub fn sync_toml(users: u32, items: &FolderItems) -> String {
         .collect();
     with_items(users, &folders.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use impersync_exchange_sim::{Scenario, Sim};
+
+    #[test]
+    fn the_sync_scenario_fills_each_folder_of_each_mailbox() {
+        let items = FolderItems {
+            inbox: 3,
+            sent: 2,
+            calendar: 1,
+            contacts: 4,
+        };
+        let scenario = Scenario::from_toml(&sync_toml(2, &items)).unwrap();
+        let sim = Sim::new(scenario).unwrap();
+        let dir = sim.read();
+        for n in 1..=2 {
+            let no = dir.find_user(&user(n)).unwrap();
+            let mailbox = dir.user(no).mailbox.as_ref().unwrap();
+            for (folder, count) in items.folders() {
+                let f = mailbox.distinguished(folder).unwrap();
+                assert_eq!(mailbox.live_items(f).len(), count as usize, "{folder}");
+            }
+        }
+        assert_eq!(items.per_mailbox(), 10);
+        assert_eq!(FolderItems::each(5).per_mailbox(), 20);
+    }
+}
