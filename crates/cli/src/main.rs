@@ -73,6 +73,12 @@ async fn main() {
         Command::Bench(bench::BenchCommand::UsersPage(args)) => {
             bench::users_page(args).await.map(|()| 0)
         }
+        Command::Bench(bench::BenchCommand::SyncInitial(args)) => {
+            bench::sync_initial(args).await.map(|()| 0)
+        }
+        Command::Bench(bench::BenchCommand::SyncPoll(args)) => {
+            bench::sync_poll(args).await.map(|()| 0)
+        }
         Command::Bench(bench::BenchCommand::CheckAccess(args)) => {
             bench::check_access(args).await.map(|()| 0)
         }

@@ -19,7 +19,7 @@ use crate::ids::UserId;
 use crate::items::ItemData;
 use crate::leases;
 use crate::mailboxes::Lease;
-use crate::store::Conn;
+use crate::page_writes::{PageWrites, PreparedItem};
 
 /// One change reported by SyncFolderItems.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +76,17 @@ pub struct PageReport {
     pub feed_rows: u64,
 }
 
+impl std::ops::AddAssign for PageReport {
+    fn add_assign(&mut self, page: Self) {
+        self.created += page.created;
+        self.updated += page.updated;
+        self.deleted += page.deleted;
+        self.read_flags += page.read_flags;
+        self.unchanged += page.unchanged;
+        self.feed_rows += page.feed_rows;
+    }
+}
+
 /// The stored SyncState of one (mailbox, folder).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FolderSyncState {
@@ -101,23 +112,37 @@ pub(crate) async fn apply_page(
     now: i64,
 ) -> Result<PageReport, StoreError> {
     validate(page)?;
-    let mut tx = db.begin_write().await?;
-    leases::hold(&mut tx, lease, now).await?;
-    let mut report = PageReport::default();
-    let mut feed = Vec::new();
-    for change in &page.changes {
-        let row = match change {
+    // Serialised before the write lock is taken.
+    let prepared: Vec<Prepared<'_>> = page
+        .changes
+        .iter()
+        .map(|change| match change {
             ItemChange::Create(data) | ItemChange::Update(data) => {
-                write_item(&mut tx, lease, &page.folder, &data.normalized(), now).await?
+                Prepared::Write(Box::new(PreparedItem::new(data)))
             }
-            ItemChange::Delete { item_id } => {
-                delete_item(&mut tx, lease.user, &page.folder, item_id).await?
-            }
+            ItemChange::Delete { item_id } => Prepared::Delete(item_id),
             ItemChange::ReadFlag {
                 item_id,
                 change_key,
                 is_read,
-            } => set_read(&mut tx, lease.user, item_id, change_key, *is_read, now).await?,
+            } => Prepared::ReadFlag(item_id, change_key, *is_read),
+        })
+        .collect();
+    let mut tx = db.begin_write().await?;
+    leases::hold(&mut tx, lease, now).await?;
+    let mut ids: Vec<&str> = page.changes.iter().map(item_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut writes = PageWrites::load(&mut tx, lease.user, &ids).await?;
+    let mut report = PageReport::default();
+    let mut feed = Vec::new();
+    for change in prepared {
+        let row = match change {
+            Prepared::Write(item) => writes.write(&page.folder, item),
+            Prepared::Delete(item_id) => writes.delete(&page.folder, item_id),
+            Prepared::ReadFlag(item_id, change_key, is_read) => {
+                writes.read_flag(item_id, change_key, is_read)
+            }
         };
         match row {
             Some(row) => {
@@ -132,6 +157,7 @@ pub(crate) async fn apply_page(
             None => report.unchanged += 1,
         }
     }
+    writes.execute(&mut tx, lease, now).await?;
     sqlx::query(
         "INSERT INTO folder_sync_states (user_id, org_id, folder, folder_id, sync_state, \
          includes_last_item, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -162,11 +188,7 @@ fn validate(page: &SyncPage) -> Result<(), StoreError> {
         ));
     }
     for (n, change) in page.changes.iter().enumerate() {
-        let item_id = match change {
-            ItemChange::Create(data) | ItemChange::Update(data) => &data.item_id,
-            ItemChange::Delete { item_id } | ItemChange::ReadFlag { item_id, .. } => item_id,
-        };
-        if item_id.trim().is_empty() {
+        if item_id(change).trim().is_empty() {
             return Err(StoreError::Invalid(format!(
                 "changes[{n}].item_id: every change needs the item's EWS ItemId"
             )));
@@ -182,6 +204,24 @@ fn validate(page: &SyncPage) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A change ready to apply.
+enum Prepared<'a> {
+    /// Create or update this item.
+    Write(Box<PreparedItem<'a>>),
+    /// Delete the item of this id.
+    Delete(&'a str),
+    /// Set the read flag (and the new change key) of the item of this id.
+    ReadFlag(&'a str, &'a str, bool),
+}
+
+/// The EWS ItemId a change is about.
+fn item_id(change: &ItemChange) -> &str {
+    match change {
+        ItemChange::Create(data) | ItemChange::Update(data) => &data.item_id,
+        ItemChange::Delete { item_id } | ItemChange::ReadFlag { item_id, .. } => item_id,
+    }
+}
+
 /// After a full resync of `folder` that saw exactly `seen`, deletes the folder's other
 /// items and appends a `deleted` row for each, in one transaction. Returns how many.
 pub(crate) async fn reconcile(
@@ -194,20 +234,13 @@ pub(crate) async fn reconcile(
     let mut tx = db.begin_write().await?;
     leases::hold(&mut tx, lease, now).await?;
     let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
-    let rows = sqlx::query("SELECT item_id FROM items WHERE user_id = $1 AND folder = $2")
-        .bind(lease.user.get())
-        .bind(folder)
-        .fetch_all(&mut *tx)
-        .await?;
-    let mut feed = Vec::new();
-    for row in &rows {
-        let item_id: String = row.try_get("item_id")?;
-        if !seen.contains(item_id.as_str())
-            && let Some(change) = delete_item(&mut tx, lease.user, folder, &item_id).await?
-        {
-            feed.push(change);
-        }
-    }
+    let (mut writes, stored) = PageWrites::load_folder(&mut tx, lease.user, folder).await?;
+    let feed: Vec<NewChange> = stored
+        .iter()
+        .filter(|id| !seen.contains(id.as_str()))
+        .filter_map(|id| writes.delete(folder, id))
+        .collect();
+    writes.execute(&mut tx, lease, now).await?;
     let deleted = feed.len() as u64;
     change_feed::append(&mut tx, source(lease, folder), &feed, now).await?;
     tx.commit().await?;
@@ -247,133 +280,4 @@ fn source<'a>(lease: &'a Lease, folder: &'a str) -> FeedSource<'a> {
         email: &lease.email,
         folder,
     }
-}
-
-/// Inserts or rewrites an item; its feed row, or `None` when this version is stored already.
-async fn write_item(
-    conn: &mut Conn,
-    lease: &Lease,
-    folder: &str,
-    data: &ItemData,
-    now: i64,
-) -> Result<Option<NewChange>, StoreError> {
-    let stored = sqlx::query("SELECT change_key FROM items WHERE user_id = $1 AND item_id = $2")
-        .bind(lease.user.get())
-        .bind(&data.item_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let to = serde_json::to_string(&data.to).unwrap_or_else(|_| "[]".into());
-    let kind = match stored {
-        Some(row) if row.try_get::<String, _>("change_key")? == data.change_key => return Ok(None),
-        Some(_) => FeedKind::Updated,
-        None => FeedKind::Created,
-    };
-    sqlx::query(
-        "INSERT INTO items (user_id, org_id, folder, item_id, change_key, kind, item_class, \
-         subject, from_address, to_addresses, received_at, start_at, is_read, payload, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-         ON CONFLICT (user_id, item_id) DO UPDATE SET folder = excluded.folder, \
-         change_key = excluded.change_key, kind = excluded.kind, item_class = excluded.item_class, \
-         subject = excluded.subject, from_address = excluded.from_address, \
-         to_addresses = excluded.to_addresses, received_at = excluded.received_at, \
-         start_at = excluded.start_at, is_read = excluded.is_read, payload = excluded.payload, \
-         updated_at = excluded.updated_at",
-    )
-    .bind(lease.user.get())
-    .bind(lease.org.get())
-    .bind(folder)
-    .bind(&data.item_id)
-    .bind(&data.change_key)
-    .bind(data.kind.as_str())
-    .bind(&data.item_class)
-    .bind(&data.subject)
-    .bind(data.from.clone())
-    .bind(to)
-    .bind(data.received_at)
-    .bind(data.start_at)
-    .bind(flag(data.is_read))
-    .bind(data.properties.to_string())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(NewChange {
-        kind,
-        item_id: data.item_id.clone(),
-        change_key: data.change_key.clone(),
-        payload: serde_json::to_value(data).unwrap_or_default(),
-    }))
-}
-
-/// Deletes an item of the folder; its feed row, or `None` when it is not there.
-async fn delete_item(
-    conn: &mut Conn,
-    user: UserId,
-    folder: &str,
-    item_id: &str,
-) -> Result<Option<NewChange>, StoreError> {
-    let stored = sqlx::query(
-        "SELECT change_key FROM items WHERE user_id = $1 AND item_id = $2 AND folder = $3",
-    )
-    .bind(user.get())
-    .bind(item_id)
-    .bind(folder)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = stored else {
-        return Ok(None);
-    };
-    sqlx::query("DELETE FROM items WHERE user_id = $1 AND item_id = $2")
-        .bind(user.get())
-        .bind(item_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(Some(NewChange {
-        kind: FeedKind::Deleted,
-        item_id: item_id.to_string(),
-        change_key: row.try_get("change_key")?,
-        payload: serde_json::json!({}),
-    }))
-}
-
-/// Sets an item's read flag and change key; its feed row (with the new change key), or
-/// `None` when this change key is stored already, the item is not stored, or only the
-/// change key moved (the flag was already so: the key is stored, no row).
-async fn set_read(
-    conn: &mut Conn,
-    user: UserId,
-    item_id: &str,
-    change_key: &str,
-    is_read: bool,
-    now: i64,
-) -> Result<Option<NewChange>, StoreError> {
-    let stored =
-        sqlx::query("SELECT change_key, is_read FROM items WHERE user_id = $1 AND item_id = $2")
-            .bind(user.get())
-            .bind(item_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(row) = stored else {
-        return Ok(None);
-    };
-    if row.try_get::<String, _>("change_key")? == change_key {
-        return Ok(None);
-    }
-    let flag_changed = get_flag(&row, "is_read")? != is_read;
-    sqlx::query(
-        "UPDATE items SET is_read = $1, change_key = $2, updated_at = $3 \
-         WHERE user_id = $4 AND item_id = $5",
-    )
-    .bind(flag(is_read))
-    .bind(change_key)
-    .bind(now)
-    .bind(user.get())
-    .bind(item_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(flag_changed.then(|| NewChange {
-        kind: FeedKind::ReadFlag,
-        item_id: item_id.to_string(),
-        change_key: change_key.to_string(),
-        payload: serde_json::json!({ "is_read": is_read }),
-    }))
 }

@@ -144,32 +144,13 @@ fn run_peer(
         );
         return Ok(None);
     }
-    let output = std::process::Command::new(&args.python)
-        .args([
-            "bench/peers/exchangelib_peer.py",
-            "check",
-            "--url",
-            base_url,
-            "--service-account",
-            bench_scenario::SERVICE_ACCOUNT,
-            "--password-env",
-            "IMPERSYNC_BENCH_PASSWORD",
-            "--threads",
-        ])
+    let mut command = super::peer::command(&args.python, "check", base_url);
+    command
+        .arg("--threads")
         .arg(args.peer_threads.to_string())
         .arg("--users")
-        .arg(users)
-        .env("IMPERSYNC_BENCH_PASSWORD", bench_scenario::PASSWORD)
-        .output()
-        .context("cannot run the exchangelib peer")?;
-    if !output.status.success() {
-        bail!(
-            "the exchangelib peer failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let summary: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("the peer's summary is not JSON")?;
+        .arg(users);
+    let summary = super::peer::summary(command)?;
     let rate = summary["checks_per_second"]
         .as_f64()
         .context("the peer's summary has no checks_per_second")?;

@@ -3,15 +3,25 @@
 mod check;
 mod check_run;
 mod machine;
+mod peer;
 mod report;
 mod scenario;
 mod sim;
 mod sim_process;
+mod sync_bench;
+mod sync_drive;
+mod sync_initial;
+mod sync_org;
+mod sync_peer;
+mod sync_poll;
+mod sync_verify;
 mod users_page;
 
 pub use check::{CheckBenchArgs, run as check_access};
 pub use check_run::{CheckRunBenchArgs, run as check_run};
 pub use sim::{SimBenchArgs, run as sim};
+pub use sync_initial::{SyncInitialArgs, run as sync_initial};
+pub use sync_poll::{SyncPollArgs, run as sync_poll};
 pub use users_page::{UsersPageBenchArgs, run as users_page};
 
 /// Benchmarks.
@@ -25,4 +35,8 @@ pub enum BenchCommand {
     CheckRun(CheckRunBenchArgs),
     /// The admin panel's users tab over 10,000 users: p50/p95/max latency of real requests.
     UsersPage(UsersPageBenchArgs),
+    /// The initial sync of generated mailboxes into a fresh store: items/s, requests, peak RSS.
+    SyncInitial(SyncInitialArgs),
+    /// One poll of 10,000 synced mailboxes in which nothing changed: seconds, requests.
+    SyncPoll(SyncPollArgs),
 }

@@ -8,6 +8,12 @@ pub const SERVICE_ACCOUNT: &str = "svc@bench.test";
 
 /// Scenario TOML: `users` mailboxes `userNNNNN@bench.test`, each with `inbox_items` Inbox items.
 pub fn toml(users: u32, inbox_items: u32) -> String {
+    with_items(users, &format!("inbox = {inbox_items}"))
+}
+
+/// Scenario TOML: `users` mailboxes, each with the generated items of `items` (the inside
+/// of a TOML inline table, e.g. `inbox = 3, calendar = 2`).
+fn with_items(users: u32, items: &str) -> String {
     format!(
         r#"domain = "bench.test"
 netbios = "BENCH"
@@ -21,7 +27,7 @@ password = "{PASSWORD}"
 prefix = "user"
 count = {users}
 password = "{PASSWORD}"
-items = {{ inbox = {inbox_items} }}
+items = {{ {items} }}
 [[role_assignments]]
 name = "svc-impersonation"
 role = "ApplicationImpersonation"
@@ -33,4 +39,84 @@ user = "{SERVICE_ACCOUNT}"
 /// The address of generated user `n` (1-based).
 pub fn user(n: u32) -> String {
     format!("user{n:05}@bench.test")
+}
+
+/// Generated items per folder of each mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderItems {
+    /// Inbox items.
+    pub inbox: u32,
+    /// Sent Items items.
+    pub sent: u32,
+    /// Calendar items.
+    pub calendar: u32,
+    /// Contacts.
+    pub contacts: u32,
+}
+
+impl FolderItems {
+    /// `n` items in each folder.
+    pub fn each(n: u32) -> Self {
+        Self {
+            inbox: n,
+            sent: n,
+            calendar: n,
+            contacts: n,
+        }
+    }
+
+    /// Items of one mailbox, over all four folders.
+    pub fn per_mailbox(&self) -> u64 {
+        u64::from(self.inbox + self.sent + self.calendar + self.contacts)
+    }
+
+    /// `(distinguished folder name, items)` of each folder.
+    pub fn folders(&self) -> [(&'static str, u32); 4] {
+        [
+            ("inbox", self.inbox),
+            ("sentitems", self.sent),
+            ("calendar", self.calendar),
+            ("contacts", self.contacts),
+        ]
+    }
+}
+
+/// Scenario TOML for the sync benchmarks: `users` mailboxes `userNNNNN@bench.test`, each
+/// with `items` generated items in its four synced folders.
+pub fn sync_toml(users: u32, items: &FolderItems) -> String {
+    let folders: Vec<String> = items
+        .folders()
+        .iter()
+        .map(|(name, n)| format!("{name} = {n}"))
+        .collect();
+    with_items(users, &folders.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use impersync_exchange_sim::{Scenario, Sim};
+
+    #[test]
+    fn the_sync_scenario_fills_each_folder_of_each_mailbox() {
+        let items = FolderItems {
+            inbox: 3,
+            sent: 2,
+            calendar: 1,
+            contacts: 4,
+        };
+        let scenario = Scenario::from_toml(&sync_toml(2, &items)).unwrap();
+        let sim = Sim::new(scenario).unwrap();
+        let dir = sim.read();
+        for n in 1..=2 {
+            let no = dir.find_user(&user(n)).unwrap();
+            let mailbox = dir.user(no).mailbox.as_ref().unwrap();
+            for (folder, count) in items.folders() {
+                let f = mailbox.distinguished(folder).unwrap();
+                assert_eq!(mailbox.live_items(f).len(), count as usize, "{folder}");
+            }
+        }
+        assert_eq!(items.per_mailbox(), 10);
+        assert_eq!(FolderItems::each(5).per_mailbox(), 20);
+    }
 }

@@ -49,6 +49,19 @@ impl SimProcess {
         Ok(sim)
     }
 
+    /// How many EWS requests the simulator has served so far (its request log numbers
+    /// every one).
+    pub async fn ews_requests(&self) -> anyhow::Result<u64> {
+        let body = reqwest::get(format!("{}/_sim/requests", self.base_url))
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        let log: Vec<serde_json::Value> =
+            serde_json::from_slice(&body).context("the simulator's request log is not JSON")?;
+        Ok(log.last().and_then(|e| e["seq"].as_u64()).unwrap_or(0))
+    }
+
     /// The simulator's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

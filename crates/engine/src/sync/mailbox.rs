@@ -162,7 +162,7 @@ impl MailboxSync<'_> {
                 changes,
             };
             let applied = self.worker.apply_page(lease, &page, (self.now)()).await?;
-            add(&mut report.applied, applied);
+            report.applied += applied;
             report.pages += 1;
             if page.includes_last_item {
                 return Ok(seen);
@@ -226,13 +226,4 @@ impl MailboxSync<'_> {
             })
             .collect())
     }
-}
-
-fn add(total: &mut PageReport, page: PageReport) {
-    total.created += page.created;
-    total.updated += page.updated;
-    total.deleted += page.deleted;
-    total.read_flags += page.read_flags;
-    total.unchanged += page.unchanged;
-    total.feed_rows += page.feed_rows;
 }

@@ -334,3 +334,102 @@ async fn reconcile_deletes_exactly_the_vanished_items(db: &TestDb) {
     assert_eq!(deleted, ["i2", "i4"]);
 }
 store_test!(reconcile_deletes_exactly_the_vanished_items);
+
+/// A page larger than one statement's rows (items and feed rows are written many to a
+/// statement) stores every item and numbers its feed rows without gaps; its replay
+/// appends nothing.
+async fn a_large_page_is_written_whole_and_numbered_without_gaps(db: &TestDb) {
+    let store = db.open().await;
+    let (scope, user, lease, now) = claimed_mailbox(&store).await;
+    let w = worker(&store);
+    let changes: Vec<ItemChange> = (0..600)
+        .map(|n| {
+            ItemChange::Create(message(
+                &format!("big{n:04}"),
+                "ck1",
+                "X@Fabrikam.test",
+                "a@contoso.test",
+                n,
+            ))
+        })
+        .collect();
+    let page = inbox_page("state-big", changes);
+    let report = w.apply_page(&lease, &page, now).await.unwrap();
+    assert_eq!((report.created, report.feed_rows), (600, 600));
+    let replay = w.apply_page(&lease, &page, now + 1).await.unwrap();
+    assert_eq!((replay.unchanged, replay.feed_rows), (600, 0));
+
+    let total = scope
+        .items()
+        .list(user, &ItemFilter::default(), PageRequest::first(1))
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(total, 600);
+    let rows = scope
+        .change_feed()
+        .changes(FeedCursor::default(), 1000)
+        .await
+        .unwrap()
+        .changes;
+    let seqs: Vec<i64> = rows.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, (1..=600).collect::<Vec<i64>>());
+    let ids: Vec<&str> = rows.iter().map(|c| c.item_id.as_str()).collect();
+    let expected: Vec<String> = (0..600).map(|n| format!("big{n:04}")).collect();
+    assert_eq!(ids, expected, "feed rows keep the page's order");
+    let from = rows[0].payload["from"].as_str();
+    assert_eq!(
+        from,
+        Some("x@fabrikam.test"),
+        "addresses are stored normalised"
+    );
+}
+store_test!(a_large_page_is_written_whole_and_numbered_without_gaps);
+
+/// Several changes of one item in one page end as they would one after another.
+async fn changes_of_one_item_in_a_page_apply_in_order(db: &TestDb) {
+    let store = db.open().await;
+    let (scope, user, lease, now) = claimed_mailbox(&store).await;
+    let w = worker(&store);
+    let page = inbox_page(
+        "state-1",
+        vec![
+            ItemChange::Create(message("k1", "ck1", "x@f.test", "a@contoso.test", 1)),
+            ItemChange::ReadFlag {
+                item_id: "k1".into(),
+                change_key: "ck1-read".into(),
+                is_read: true,
+            },
+            ItemChange::Update(message("k1", "ck2", "x@f.test", "a@contoso.test", 1)),
+            ItemChange::Create(message("k2", "ck1", "x@f.test", "a@contoso.test", 2)),
+            ItemChange::Delete {
+                item_id: "k2".into(),
+            },
+        ],
+    );
+    let report = w.apply_page(&lease, &page, now).await.unwrap();
+    assert_eq!(
+        (
+            report.created,
+            report.read_flags,
+            report.updated,
+            report.deleted
+        ),
+        (2, 1, 1, 1)
+    );
+    let items = item_ids(&scope, user).await;
+    let k1_read = message("k1", "ck2", "x@f.test", "a@contoso.test", 1).is_read;
+    assert_eq!(items, [("k1".to_string(), "ck2".to_string(), k1_read)]);
+    let kinds: Vec<FeedKind> = feed(&scope).await.into_iter().map(|c| c.0).collect();
+    assert_eq!(
+        kinds,
+        [
+            FeedKind::Created,
+            FeedKind::ReadFlag,
+            FeedKind::Updated,
+            FeedKind::Created,
+            FeedKind::Deleted
+        ]
+    );
+}
+store_test!(changes_of_one_item_in_a_page_apply_in_order);

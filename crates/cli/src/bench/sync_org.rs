@@ -1,0 +1,103 @@
+//! The store side of the sync benchmarks: a fresh store with one organisation whose
+//! service account reaches the simulator, and every generated mailbox activated.
+
+use super::scenario as bench_scenario;
+use anyhow::{Context, bail};
+use impersync_store::{
+    AccessType, EmailSettings, ExchangeAuth, ImportRow, ItemFilter, NewOrganisation, OrgId,
+    OrgStore, PageRequest, Principal, SecretString, SecretUpdate, Store, UserId, UserSelection,
+};
+use std::path::Path;
+
+/// The principal the benchmarks act as.
+pub fn operator() -> Principal {
+    Principal::system("bench")
+}
+
+/// Opens the store: SQLite in `dir`, or the database at `url`, which must be empty.
+pub async fn open_store(dir: &Path, url: Option<&str>) -> anyhow::Result<Store> {
+    let mut options = impersync_store::OpenOptions::new(dir.join("data"));
+    options.database_url = url.map(str::to_string);
+    let store = Store::open(options)
+        .await
+        .context("opening the benchmark's store")?;
+    let existing = store
+        .organisations(&operator())
+        .list(PageRequest::first(1))
+        .await
+        .context("listing organisations")?;
+    if existing.total > 0 {
+        bail!("--database-url: the database already holds organisations; give an empty one");
+    }
+    Ok(store)
+}
+
+/// Creates the organisation with `users` generated mailboxes, configured for the simulator
+/// at `sim_base` and every user activated; returns it and its users in address order.
+pub async fn create(
+    store: &Store,
+    sim_base: &str,
+    users: u32,
+    poll_interval_secs: u32,
+) -> anyhow::Result<(OrgId, Vec<UserId>)> {
+    let org = store
+        .organisations(&operator())
+        .create(NewOrganisation {
+            name: "Bench".into(),
+            domains: vec!["bench.test".into()],
+        })
+        .await?;
+    let scope = store.org(&operator(), org.id).await?;
+    let rows = (1..=users)
+        .map(|n| ImportRow {
+            line: n as usize,
+            email: bench_scenario::user(n),
+            ..Default::default()
+        })
+        .collect();
+    let imported = scope.users().import(rows).await?;
+    if imported.inserted != users as usize {
+        bail!("the import added {} of {users} users", imported.inserted);
+    }
+    scope
+        .email_config()
+        .save(EmailSettings {
+            access: AccessType::ExchangeImpersonation {
+                logon: bench_scenario::SERVICE_ACCOUNT.into(),
+                auth: ExchangeAuth::Basic,
+                password: SecretUpdate::Set(SecretString::new(bench_scenario::PASSWORD)),
+            },
+            ews_url: Some(format!("{sim_base}/EWS/Exchange.asmx")),
+            autodiscover: false,
+            tls_policy: "verify".into(),
+            id_type: "PrimarySmtpAddress".into(),
+            folders: Vec::new(),
+            poll_interval_secs,
+            lab: true,
+            saved: true,
+        })
+        .await?;
+    let addresses: Vec<String> = (1..=users).map(bench_scenario::user).collect();
+    scope
+        .users()
+        .activate(&UserSelection::Emails(addresses.clone()), true)
+        .await?;
+    let mut ids = Vec::with_capacity(addresses.len());
+    for address in &addresses {
+        ids.push(scope.users().get_by_email(address).await?.id);
+    }
+    Ok((org.id, ids))
+}
+
+/// How many items the store holds for `user` in `folder`.
+pub async fn stored_items(scope: &OrgStore<'_>, user: UserId, folder: &str) -> anyhow::Result<u64> {
+    let filter = ItemFilter {
+        folder: Some(folder.into()),
+        ..ItemFilter::default()
+    };
+    Ok(scope
+        .items()
+        .list(user, &filter, PageRequest::first(1))
+        .await?
+        .total)
+}
