@@ -210,21 +210,26 @@ pub(crate) async fn resume_passed(
     Ok(query.execute(&mut *conn).await?.rows_affected())
 }
 
-pub(crate) fn status_from_row(row: &AnyRow) -> Result<MailboxStatus, StoreError> {
-    let outcome: Option<String> = row.try_get("error_outcome")?;
-    let last_error = match outcome {
-        Some(outcome) => Some(SyncFailure {
-            outcome,
-            code: row.try_get("error_code")?,
-            message: row
-                .try_get::<Option<String>, _>("error_message")?
-                .unwrap_or_default(),
-            remedy: row
-                .try_get::<Option<String>, _>("error_remedy")?
-                .unwrap_or_default(),
-        }),
-        None => None,
+/// The failure stored in a row's `error_outcome`, `error_code`, `error_message` and
+/// `error_remedy` columns, if any.
+pub(crate) fn failure_from_row(row: &AnyRow) -> Result<Option<SyncFailure>, StoreError> {
+    let Some(outcome) = row.try_get::<Option<String>, _>("error_outcome")? else {
+        return Ok(None);
     };
+    Ok(Some(SyncFailure {
+        outcome,
+        code: row.try_get("error_code")?,
+        message: row
+            .try_get::<Option<String>, _>("error_message")?
+            .unwrap_or_default(),
+        remedy: row
+            .try_get::<Option<String>, _>("error_remedy")?
+            .unwrap_or_default(),
+    }))
+}
+
+pub(crate) fn status_from_row(row: &AnyRow) -> Result<MailboxStatus, StoreError> {
+    let last_error = failure_from_row(row)?;
     Ok(MailboxStatus {
         user: UserId::from_raw(row.try_get("user_id")?),
         state: MailboxState::from_stored(&row.try_get::<String, _>("state")?)?,

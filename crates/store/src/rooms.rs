@@ -105,19 +105,7 @@ impl<'a> Rooms<'a> {
         if let Some(row) = head {
             directory.refreshed_at = row.try_get("refreshed_at")?;
             directory.attempted_at = Some(row.try_get("attempted_at")?);
-            directory.error = match row.try_get::<Option<String>, _>("error_outcome")? {
-                Some(outcome) => Some(SyncFailure {
-                    outcome,
-                    code: row.try_get("error_code")?,
-                    message: row
-                        .try_get::<Option<String>, _>("error_message")?
-                        .unwrap_or_default(),
-                    remedy: row
-                        .try_get::<Option<String>, _>("error_remedy")?
-                        .unwrap_or_default(),
-                }),
-                None => None,
-            };
+            directory.error = crate::mailboxes::failure_from_row(&row)?;
         }
         Ok(directory)
     }
