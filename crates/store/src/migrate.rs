@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "rooms",
         sql: include_str!("../migrations/0005_rooms.sql"),
     },
+    Migration {
+        version: 6,
+        name: "feed_item_index",
+        sql: include_str!("../migrations/0006_feed_item_index.sql"),
+    },
 ];
 
 /// What a migration run did.

@@ -148,7 +148,7 @@ pub async fn run(args: SyncInitialArgs) -> anyhow::Result<()> {
          The simulator runs in its own process on loopback (generated items, Basic auth, impersonation by \
          PrimarySmtpAddress); the engine runs in the bench process into {database}: {workers} worker task(s) \
          calling `Engine::sync_due` with batches of {batch} mailboxes, {conc} mailboxes in flight each. \
-         Per mailbox and folder: GetFolder, SyncFolderItems (IdOnly, up to 512 changes a page), GetItem \
+         Per mailbox one GetFolder naming every folder, then per folder SyncFolderItems (IdOnly, up to 512 changes a page), GetItem \
          (AllProperties) in batches, and each page committed with its change-feed rows and SyncState in one \
          transaction. Before the figures count, the store is checked: exactly {per} items per mailbox in the \
          right folders and one `created` feed row per item.\n\n\
