@@ -8,8 +8,8 @@
 //! that outlasts those retries resumes at the last committed page. SyncFolderItems then reports
 //! up to [`MAX_CHANGES_PER_CALL`] changes per call with ids only; the created and updated
 //! items are read with GetItem in batches, and each page (items, feed rows and the new
-//! SyncState) is committed in one transaction before the next call, the lease renewed in
-//! between. When Exchange refuses the stored SyncState (`ErrorInvalidSyncStateData`) the
+//! SyncState) is committed in one transaction before the next call, only while the lease is
+//! held (the caller renews it on a timer). When Exchange refuses the stored SyncState (`ErrorInvalidSyncStateData`) the
 //! folder is synced again from the start and the stored items it no longer holds are
 //! deleted ([`SyncWorker::reconcile`]).
 
@@ -21,7 +21,6 @@ use impersync_ews::types::{BaseShape, EntityId, FolderRef, Shape};
 use impersync_exchange::{ExchangeClient, ExchangeError, Impersonate, first_payload};
 use impersync_store::{ItemChange, Lease, PageReport, StoreError, SyncPage, SyncWorker};
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// The folders synced when the configuration names none.
 pub const DEFAULT_FOLDERS: [&str; 4] = ["inbox", "sentitems", "calendar", "contacts"];
@@ -64,20 +63,13 @@ pub struct MailboxSync<'a> {
     pub worker: &'a SyncWorker<'a>,
     /// Who to impersonate.
     pub acting: &'a Impersonate,
-    /// How long each renewal extends the lease.
-    pub lease_for: Duration,
     /// The clock (Unix ms).
     pub now: fn() -> i64,
 }
 
 impl MailboxSync<'_> {
-    /// Syncs `folders` (distinguished names) of the leased mailbox; returns what changed
-    /// and the lease as last renewed.
-    pub async fn run(
-        &self,
-        mut lease: Lease,
-        folders: &[String],
-    ) -> Result<(MailboxReport, Lease), SyncError> {
+    /// Syncs `folders` (distinguished names) of the leased mailbox; returns what changed.
+    pub async fn run(&self, lease: &Lease, folders: &[String]) -> Result<MailboxReport, SyncError> {
         let stored = self.worker.folder_states(lease.user).await?;
         let ids: HashMap<String, String> = stored
             .iter()
@@ -99,7 +91,7 @@ impl MailboxSync<'_> {
             let stored = states.get(folder).cloned().unwrap_or_default();
             let from_start = stored.is_empty();
             let synced = self
-                .folder(&mut lease, folder, folder_id, stored, &mut report)
+                .folder(lease, folder, folder_id, stored, &mut report)
                 .await;
             match synced {
                 Err(SyncError::Exchange(ExchangeError::Response {
@@ -109,11 +101,11 @@ impl MailboxSync<'_> {
                     tracing::info!(email = %lease.email, folder, "sync state refused; syncing the folder again");
                     report.resynced.push(folder.clone());
                     let seen = self
-                        .folder(&mut lease, folder, folder_id, String::new(), &mut report)
+                        .folder(lease, folder, folder_id, String::new(), &mut report)
                         .await?;
                     report.reconciled += self
                         .worker
-                        .reconcile(&lease, folder, &seen, (self.now)())
+                        .reconcile(lease, folder, &seen, (self.now)())
                         .await?;
                 }
                 other => {
@@ -121,14 +113,14 @@ impl MailboxSync<'_> {
                 }
             }
         }
-        Ok((report, lease))
+        Ok(report)
     }
 
     /// Syncs one folder from `state` until the last item; returns the ids of the items
     /// it created or updated.
     async fn folder(
         &self,
-        lease: &mut Lease,
+        lease: &Lease,
         folder: &str,
         folder_id: &str,
         mut state: String,
@@ -168,10 +160,6 @@ impl MailboxSync<'_> {
                 return Ok(seen);
             }
             state = page.sync_state;
-            *lease = self
-                .worker
-                .renew_lease(lease, self.lease_for, (self.now)())
-                .await?;
         }
     }
 

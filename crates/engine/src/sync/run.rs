@@ -114,7 +114,7 @@ impl Engine {
                     let setup = setups[&org]
                         .get_or_init(|| self.org_setup(principal, org, &by_org[&org]))
                         .await;
-                    self.sync_one(worker, setup, lease, options.lease_for).await
+                    self.sync_one(worker, setup, lease).await
                 };
                 let lease_for = options.lease_for;
                 async move {
@@ -165,7 +165,6 @@ impl Engine {
         worker: &SyncWorker<'_>,
         setup: &OrgSetup,
         lease: Lease,
-        lease_for: Duration,
     ) -> MailboxOutcome {
         let (org, user, email) = (lease.org, lease.user, lease.email.clone());
         tracing::info!("sync: mailbox started");
@@ -182,11 +181,10 @@ impl Engine {
                     client,
                     worker,
                     acting: &acting,
-                    lease_for,
                     now: now_millis,
                 };
-                match sync.run(lease.clone(), &folders).await {
-                    Ok((report, lease)) => {
+                match sync.run(&lease, &folders).await {
+                    Ok(report) => {
                         let now = now_millis();
                         let wait = poll_delay(settings.poll_interval_secs);
                         let next = now.saturating_add(millis(wait));
