@@ -148,12 +148,12 @@ pub struct FeedPage {
 
 /// A row to append (organisation, mailbox and folder come with the call).
 #[derive(Debug, Clone)]
-pub(crate) struct NewChange {
+pub(crate) struct NewChange<'a> {
     pub(crate) kind: FeedKind,
     pub(crate) item_id: String,
     pub(crate) change_key: String,
     /// The row's `item` as JSON text.
-    pub(crate) payload: String,
+    pub(crate) payload: std::borrow::Cow<'a, str>,
 }
 
 /// The mailbox and folder a batch of rows belongs to.
@@ -174,7 +174,7 @@ pub(crate) struct FeedSource<'a> {
 pub(crate) async fn append(
     conn: &mut Conn,
     source: FeedSource<'_>,
-    changes: &[NewChange],
+    changes: &[NewChange<'_>],
     now: i64,
 ) -> Result<u64, StoreError> {
     if changes.is_empty() {
@@ -196,7 +196,7 @@ pub(crate) async fn append(
         .await?
         .try_get("last_seq")?;
     let mut present = present_rows(conn, org, changes).await?;
-    let new: Vec<&NewChange> = changes
+    let new: Vec<&NewChange<'_>> = changes
         .iter()
         .filter(|c| present.insert((c.item_id.clone(), c.change_key.clone(), c.kind.as_str())))
         .collect();
@@ -219,7 +219,7 @@ pub(crate) async fn append(
                 .bind(source.folder)
                 .bind(change.item_id.as_str())
                 .bind(change.change_key.as_str())
-                .bind(change.payload.as_str())
+                .bind(change.payload.as_ref())
                 .bind(now);
         }
         query.execute(&mut *conn).await?;
@@ -240,7 +240,7 @@ const FEED_COLUMNS: usize = 10;
 async fn present_rows(
     conn: &mut Conn,
     org: i64,
-    changes: &[NewChange],
+    changes: &[NewChange<'_>],
 ) -> Result<HashSet<(String, String, &'static str)>, StoreError> {
     let mut ids: Vec<&str> = changes.iter().map(|c| c.item_id.as_str()).collect();
     ids.sort_unstable();

@@ -74,19 +74,16 @@ pub struct ItemData {
 }
 
 impl ItemData {
-    /// The same item with its addresses trimmed and in lower case, as stored and filtered
-    /// (borrowed when they are so already).
-    pub(crate) fn normalized(&self) -> std::borrow::Cow<'_, Self> {
+    /// The same item with its addresses trimmed and in lower case, as stored and filtered.
+    pub(crate) fn normalized(mut self) -> Self {
         let address = |a: &str| a.trim().to_lowercase();
-        let is_normal = |a: &String| *a == address(a);
-        if self.from.iter().chain(&self.to).all(is_normal) {
-            return std::borrow::Cow::Borrowed(self);
+        if let Some(from) = &mut self.from {
+            *from = address(from);
         }
-        std::borrow::Cow::Owned(Self {
-            from: self.from.as_deref().map(address),
-            to: self.to.iter().map(|a| address(a)).collect(),
-            ..self.clone()
-        })
+        for to in &mut self.to {
+            *to = address(to);
+        }
+        self
     }
 }
 

@@ -173,7 +173,7 @@ pub(crate) enum Finish<'a> {
 
 /// Ends a held lease as `finish` says.
 pub(crate) async fn finish(
-    db: &Db,
+    conn: &mut Conn,
     lease: &Lease,
     finish: Finish<'_>,
     now: i64,
@@ -213,7 +213,7 @@ pub(crate) async fn finish(
             .bind(&lease.owner)
             .bind(now),
     };
-    if query.execute(&db.pool).await?.rows_affected() == 0 {
+    if query.execute(conn).await?.rows_affected() == 0 {
         return Err(lost(lease));
     }
     Ok(())

@@ -4,7 +4,6 @@
 //! item sees the earlier one), and every item touched ends with one write.
 
 use sqlx::Row;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::change_feed::{FeedKind, NewChange};
@@ -15,6 +14,7 @@ use crate::items::ItemData;
 use crate::mailboxes::Lease;
 use crate::sql_lists::{IDS_PER_STATEMENT, placeholders, rows_per_statement, value_rows};
 use crate::store::Conn;
+use std::borrow::Cow;
 
 /// What the store holds of an item, as far as a change needs to know.
 #[derive(Debug, Clone)]
@@ -26,11 +26,11 @@ pub(crate) struct Stored {
 
 /// An item to write with its JSON texts, serialised before the write transaction begins
 /// so that the transaction holds the write lock only for the statements.
-#[derive(Debug)]
-pub(crate) struct PreparedItem<'a> {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PreparedItem {
     /// The item, its addresses normalised.
-    data: Cow<'a, ItemData>,
-    /// The feed row's `item`: the whole item (taken by the feed row).
+    data: ItemData,
+    /// The feed row's `item`: the whole item.
     feed_payload: String,
     /// The `to_addresses` column.
     to: String,
@@ -38,26 +38,33 @@ pub(crate) struct PreparedItem<'a> {
     properties: String,
 }
 
-impl<'a> PreparedItem<'a> {
+impl PreparedItem {
     /// Normalises `data` and serialises what its writes need.
-    pub(crate) fn new(data: &'a ItemData) -> Self {
+    pub(crate) fn new(data: ItemData) -> Self {
         let data = data.normalized();
         Self {
-            feed_payload: to_json(&*data),
+            feed_payload: to_json(&data),
             to: to_json(&data.to),
             properties: data.properties.to_string(),
             data,
         }
+    }
+
+    /// The item's EWS ItemId.
+    pub(crate) fn item_id(&self) -> &str {
+        &self.data.item_id
     }
 }
 
 /// The final write of one item.
 #[derive(Debug)]
 enum Write<'a> {
-    /// Insert or rewrite it, into `folder`.
+    /// Insert or rewrite it, into `folder`; a later read-flag change of the same page
+    /// sets `read` (the flag and the new change key).
     Upsert {
-        item: Box<PreparedItem<'a>>,
+        item: &'a PreparedItem,
         folder: &'a str,
+        read: Option<(bool, String)>,
     },
     /// Delete it.
     Delete,
@@ -135,9 +142,8 @@ impl<'a> PageWrites<'a> {
     pub(crate) fn write(
         &mut self,
         folder: &'a str,
-        mut item: Box<PreparedItem<'a>>,
-    ) -> Option<NewChange> {
-        let payload = std::mem::take(&mut item.feed_payload);
+        item: &'a PreparedItem,
+    ) -> Option<NewChange<'a>> {
         let data = &item.data;
         let kind = match self.stored.get(&data.item_id) {
             Some(s) if s.change_key == data.change_key => return None,
@@ -150,19 +156,22 @@ impl<'a> PageWrites<'a> {
             folder: folder.to_string(),
         };
         self.stored.insert(data.item_id.clone(), stored);
-        let change = NewChange {
+        let write = Write::Upsert {
+            item,
+            folder,
+            read: None,
+        };
+        self.writes.insert(data.item_id.clone(), write);
+        Some(NewChange {
             kind,
             item_id: data.item_id.clone(),
             change_key: data.change_key.clone(),
-            payload,
-        };
-        self.writes
-            .insert(data.item_id.clone(), Write::Upsert { item, folder });
-        Some(change)
+            payload: Cow::Borrowed(&item.feed_payload),
+        })
     }
 
     /// Deletes an item of `folder`; its feed row, or `None` when it is not there.
-    pub(crate) fn delete(&mut self, folder: &str, item_id: &str) -> Option<NewChange> {
+    pub(crate) fn delete(&mut self, folder: &str, item_id: &str) -> Option<NewChange<'a>> {
         if self.stored.get(item_id)?.folder != folder {
             return None;
         }
@@ -172,7 +181,7 @@ impl<'a> PageWrites<'a> {
             kind: FeedKind::Deleted,
             item_id: item_id.to_string(),
             change_key: stored.change_key,
-            payload: "{}".into(),
+            payload: Cow::Borrowed("{}"),
         })
     }
 
@@ -184,7 +193,7 @@ impl<'a> PageWrites<'a> {
         item_id: &str,
         change_key: &str,
         is_read: bool,
-    ) -> Option<NewChange> {
+    ) -> Option<NewChange<'a>> {
         let stored = self.stored.get_mut(item_id)?;
         if stored.change_key == change_key {
             return None;
@@ -193,10 +202,8 @@ impl<'a> PageWrites<'a> {
         stored.is_read = is_read;
         stored.change_key = change_key.to_string();
         match self.writes.get_mut(item_id) {
-            Some(Write::Upsert { item, .. }) => {
-                let data = item.data.to_mut();
-                data.is_read = is_read;
-                data.change_key = change_key.to_string();
+            Some(Write::Upsert { read, .. }) => {
+                *read = Some((is_read, change_key.to_string()));
             }
             _ => {
                 let write = Write::ReadFlag {
@@ -210,7 +217,7 @@ impl<'a> PageWrites<'a> {
             kind: FeedKind::ReadFlag,
             item_id: item_id.to_string(),
             change_key: change_key.to_string(),
-            payload: serde_json::json!({ "is_read": is_read }).to_string(),
+            payload: Cow::Owned(serde_json::json!({ "is_read": is_read }).to_string()),
         })
     }
 
@@ -226,7 +233,7 @@ impl<'a> PageWrites<'a> {
         let mut read_flags = Vec::new();
         for (id, write) in &self.writes {
             match write {
-                Write::Upsert { item, folder } => upserts.push((&**item, *folder)),
+                Write::Upsert { item, folder, read } => upserts.push((*item, *folder, read)),
                 Write::Delete => deletes.push(id.as_str()),
                 Write::ReadFlag {
                     is_read,
@@ -265,6 +272,9 @@ impl<'a> PageWrites<'a> {
     }
 }
 
+/// An item to upsert, its folder, and the read flag and change key that replace its own.
+type UpsertRow<'a> = (&'a PreparedItem, &'a str, &'a Option<(bool, String)>);
+
 /// Columns of an item row, in the order [`upsert`] binds them.
 const ITEM_COLUMNS: usize = 15;
 
@@ -272,7 +282,7 @@ const ITEM_COLUMNS: usize = 15;
 async fn upsert(
     conn: &mut Conn,
     lease: &Lease,
-    rows: &[(&PreparedItem<'_>, &str)],
+    rows: &[UpsertRow<'_>],
     now: i64,
 ) -> Result<(), StoreError> {
     let sql = format!(
@@ -288,14 +298,18 @@ async fn upsert(
         value_rows(rows.len(), ITEM_COLUMNS, 1)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (item, folder) in rows {
+    for (item, folder, read) in rows {
         let data = &item.data;
+        let (is_read, change_key) = match read {
+            Some((is_read, change_key)) => (*is_read, change_key.as_str()),
+            None => (data.is_read, data.change_key.as_str()),
+        };
         query = query
             .bind(lease.user.get())
             .bind(lease.org.get())
             .bind(*folder)
             .bind(data.item_id.as_str())
-            .bind(data.change_key.as_str())
+            .bind(change_key)
             .bind(data.kind.as_str())
             .bind(data.item_class.as_str())
             .bind(data.subject.as_str())
@@ -303,7 +317,7 @@ async fn upsert(
             .bind(item.to.as_str())
             .bind(data.received_at)
             .bind(data.start_at)
-            .bind(flag(data.is_read))
+            .bind(flag(is_read))
             .bind(item.properties.as_str())
             .bind(now);
     }

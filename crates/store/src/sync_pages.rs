@@ -19,7 +19,9 @@ use crate::ids::UserId;
 use crate::items::ItemData;
 use crate::leases;
 use crate::mailboxes::Lease;
-use crate::page_writes::{PageWrites, PreparedItem};
+use crate::page_writes::PageWrites;
+use crate::prepared_page::{Prepared, PreparedPage};
+use crate::store::Conn;
 
 /// One change reported by SyncFolderItems.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,45 +106,28 @@ pub struct FolderSyncState {
     pub updated_at: i64,
 }
 
-/// Applies `page` for the leased mailbox in one transaction (see the module documentation).
-pub(crate) async fn apply_page(
-    db: &Db,
+/// Writes `page` for the leased mailbox inside the caller's transaction (see the module
+/// documentation): [`StoreError::LeaseLost`] before any write when the lease is not held.
+pub(crate) async fn write_page(
+    conn: &mut Conn,
     lease: &Lease,
-    page: &SyncPage,
+    page: &PreparedPage,
     now: i64,
 ) -> Result<PageReport, StoreError> {
-    validate(page)?;
-    // Serialised before the write lock is taken.
-    let prepared: Vec<Prepared<'_>> = page
-        .changes
-        .iter()
-        .map(|change| match change {
-            ItemChange::Create(data) | ItemChange::Update(data) => {
-                Prepared::Write(Box::new(PreparedItem::new(data)))
-            }
-            ItemChange::Delete { item_id } => Prepared::Delete(item_id),
-            ItemChange::ReadFlag {
-                item_id,
-                change_key,
-                is_read,
-            } => Prepared::ReadFlag(item_id, change_key, *is_read),
-        })
-        .collect();
-    let mut tx = db.begin_write().await?;
-    leases::hold(&mut tx, lease, now).await?;
-    let mut ids: Vec<&str> = page.changes.iter().map(item_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut writes = PageWrites::load(&mut tx, lease.user, &ids).await?;
+    leases::hold(conn, lease, now).await?;
+    let ids: Vec<&str> = page.item_ids.iter().map(String::as_str).collect();
+    let mut writes = PageWrites::load(conn, lease.user, &ids).await?;
     let mut report = PageReport::default();
     let mut feed = Vec::new();
-    for change in prepared {
+    for change in &page.changes {
         let row = match change {
             Prepared::Write(item) => writes.write(&page.folder, item),
             Prepared::Delete(item_id) => writes.delete(&page.folder, item_id),
-            Prepared::ReadFlag(item_id, change_key, is_read) => {
-                writes.read_flag(item_id, change_key, is_read)
-            }
+            Prepared::ReadFlag {
+                item_id,
+                change_key,
+                is_read,
+            } => writes.read_flag(item_id, change_key, *is_read),
         };
         match row {
             Some(row) => {
@@ -157,7 +142,7 @@ pub(crate) async fn apply_page(
             None => report.unchanged += 1,
         }
     }
-    writes.execute(&mut tx, lease, now).await?;
+    writes.execute(conn, lease, now).await?;
     sqlx::query(
         "INSERT INTO folder_sync_states (user_id, org_id, folder, folder_id, sync_state, \
          includes_last_item, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -172,54 +157,10 @@ pub(crate) async fn apply_page(
     .bind(&page.sync_state)
     .bind(flag(page.includes_last_item))
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    report.feed_rows =
-        change_feed::append(&mut tx, source(lease, &page.folder), &feed, now).await?;
-    tx.commit().await?;
+    report.feed_rows = change_feed::append(conn, source(lease, &page.folder), &feed, now).await?;
     Ok(report)
-}
-
-/// Refuses a page without a folder name or with a change without an item id.
-fn validate(page: &SyncPage) -> Result<(), StoreError> {
-    if page.folder.trim().is_empty() {
-        return Err(StoreError::Invalid(
-            "folder: give the folder's distinguished name, e.g. inbox".into(),
-        ));
-    }
-    for (n, change) in page.changes.iter().enumerate() {
-        if item_id(change).trim().is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "changes[{n}].item_id: every change needs the item's EWS ItemId"
-            )));
-        }
-        if let ItemChange::ReadFlag { change_key, .. } = change
-            && change_key.trim().is_empty()
-        {
-            return Err(StoreError::Invalid(format!(
-                "changes[{n}].change_key: a read-flag change needs the item's new ChangeKey"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// A change ready to apply.
-enum Prepared<'a> {
-    /// Create or update this item.
-    Write(Box<PreparedItem<'a>>),
-    /// Delete the item of this id.
-    Delete(&'a str),
-    /// Set the read flag (and the new change key) of the item of this id.
-    ReadFlag(&'a str, &'a str, bool),
-}
-
-/// The EWS ItemId a change is about.
-fn item_id(change: &ItemChange) -> &str {
-    match change {
-        ItemChange::Create(data) | ItemChange::Update(data) => &data.item_id,
-        ItemChange::Delete { item_id } | ItemChange::ReadFlag { item_id, .. } => item_id,
-    }
 }
 
 /// After a full resync of `folder` that saw exactly `seen`, deletes the folder's other

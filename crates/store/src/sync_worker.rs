@@ -13,8 +13,10 @@ use crate::error::StoreError;
 use crate::ids::{OrgId, UserId};
 use crate::leases::{self, Finish};
 use crate::mailboxes::{Lease, SyncFailure};
+use crate::prepared_page::PreparedPage;
 use crate::schedule;
 use crate::store::Store;
+use crate::sync_commit::{self, SyncWrite, SyncWritten};
 use crate::sync_pages::{self, FolderSyncState, PageReport, SyncPage};
 use crate::tenant::{Actor, Principal};
 
@@ -67,7 +69,11 @@ impl<'s> SyncWorker<'s> {
         next_due: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        leases::finish(self.store.db(), lease, Finish::Ok { next_due }, now).await
+        let write = SyncWrite::Finished {
+            lease: lease.clone(),
+            next_due,
+        };
+        self.commit_one(write, now).await.map(|_| ())
     }
 
     /// Ends the lease after a failed sync: records `failure`, counts it, and schedules the
@@ -85,12 +91,14 @@ impl<'s> SyncWorker<'s> {
             next_due,
             needs_attention,
         };
-        leases::finish(self.store.db(), lease, finish, now).await
+        let mut conn = self.store.db().pool.acquire().await?;
+        leases::finish(&mut conn, lease, finish, now).await
     }
 
     /// Gives the mailbox back unfinished (e.g. at shutdown); it stays due.
     pub async fn release(&self, lease: &Lease, now: i64) -> Result<(), StoreError> {
-        leases::finish(self.store.db(), lease, Finish::Release, now).await
+        let mut conn = self.store.db().pool.acquire().await?;
+        leases::finish(&mut conn, lease, Finish::Release, now).await
     }
 
     /// Commits one page of changes, the feed rows and the folder's new SyncState in one
@@ -102,7 +110,34 @@ impl<'s> SyncWorker<'s> {
         page: &SyncPage,
         now: i64,
     ) -> Result<PageReport, StoreError> {
-        sync_pages::apply_page(self.store.db(), lease, page, now).await
+        let write = SyncWrite::Page {
+            lease: lease.clone(),
+            page: PreparedPage::new(page.clone())?,
+        };
+        match self.commit_one(write, now).await? {
+            SyncWritten::Page(report) => Ok(report),
+            SyncWritten::Finished => Ok(PageReport::default()),
+        }
+    }
+
+    /// Commits pages and finished leases of many mailboxes together, each only if its
+    /// lease is held at `now` (see [`SyncWrite`]); one result for each write, in order.
+    /// A write that fails (e.g. [`StoreError::LeaseLost`]) leaves nothing behind and does
+    /// not stop the others.
+    pub async fn commit(
+        &self,
+        writes: &[SyncWrite],
+        now: i64,
+    ) -> Vec<Result<SyncWritten, StoreError>> {
+        sync_commit::commit(self.store.db(), writes, now).await
+    }
+
+    async fn commit_one(&self, write: SyncWrite, now: i64) -> Result<SyncWritten, StoreError> {
+        let results = self.commit(std::slice::from_ref(&write), now).await;
+        results
+            .into_iter()
+            .next()
+            .unwrap_or(Ok(SyncWritten::Finished))
     }
 
     /// After a full resync of `folder` that saw exactly the items `seen`, deletes the

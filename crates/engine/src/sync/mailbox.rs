@@ -13,13 +13,16 @@
 //! folder is synced again from the start and the stored items it no longer holds are
 //! deleted ([`SyncWorker::reconcile`]).
 
+use super::commits::CommitQueue;
 use super::folders::{self, FolderError};
 use super::item_data::item_data;
 use impersync_ews::ResponseCode;
 use impersync_ews::ops::{self, GetItem, MAX_CHANGES_PER_CALL, SyncFolderItems};
 use impersync_ews::types::{BaseShape, EntityId, FolderRef, Shape};
 use impersync_exchange::{ExchangeClient, ExchangeError, Impersonate, first_payload};
-use impersync_store::{ItemChange, Lease, PageReport, StoreError, SyncPage, SyncWorker};
+use impersync_store::{
+    ItemChange, Lease, PageReport, PreparedPage, StoreError, SyncPage, SyncWorker,
+};
 use std::collections::HashMap;
 
 /// The folders synced when the configuration names none.
@@ -37,6 +40,10 @@ pub enum SyncError {
     /// The store refused a write (including [`StoreError::LeaseLost`]).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The round stopped before the write was committed; the mailbox resumes from its
+    /// last committed page.
+    #[error("the sync round stopped before the write was committed")]
+    Stopped,
 }
 
 /// What one mailbox's sync did.
@@ -61,6 +68,8 @@ pub struct MailboxSync<'a> {
     pub client: &'a ExchangeClient,
     /// The store's sync worker.
     pub worker: &'a SyncWorker<'a>,
+    /// Where pages are committed.
+    pub commits: &'a CommitQueue,
     /// Who to impersonate.
     pub acting: &'a Impersonate,
     /// The clock (Unix ms).
@@ -146,20 +155,25 @@ impl MailboxSync<'_> {
                 ItemChange::Create(d) | ItemChange::Update(d) => Some(d.item_id.clone()),
                 _ => None,
             }));
-            let page = SyncPage {
-                folder: folder.to_string(),
-                folder_id: folder_id.to_string(),
-                sync_state: page.sync_state,
-                includes_last_item: page.includes_last_item_in_range,
-                changes,
-            };
-            let applied = self.worker.apply_page(lease, &page, (self.now)()).await?;
-            report.applied += applied;
-            report.pages += 1;
-            if page.includes_last_item {
+            let idle = changes.is_empty() && !state.is_empty();
+            let (sync_state, last) = (page.sync_state, page.includes_last_item_in_range);
+            // A page without changes leaves the stored SyncState valid (it marks the same
+            // point in the folder's history), so an idle poll writes nothing.
+            if !idle {
+                let page = PreparedPage::new(SyncPage {
+                    folder: folder.to_string(),
+                    folder_id: folder_id.to_string(),
+                    sync_state: sync_state.clone(),
+                    includes_last_item: last,
+                    changes,
+                })?;
+                report.applied += self.commits.page(lease, page).await?;
+                report.pages += 1;
+            }
+            if last {
                 return Ok(seen);
             }
-            state = page.sync_state;
+            state = sync_state;
         }
     }
 

@@ -2,6 +2,7 @@
 //! round of it ([`Engine::sync_due`](crate::Engine::sync_due))
 //! and one mailbox's folders synced into the store ([`MailboxSync`]).
 
+mod commits;
 mod folders;
 mod item_data;
 mod mailbox;
@@ -9,6 +10,7 @@ mod metrics;
 mod run;
 mod worker;
 
+pub use commits::{CommitQueue, MAX_GROUP};
 pub use folders::FolderError;
 pub use item_data::item_data;
 pub use mailbox::{DEFAULT_FOLDERS, GET_ITEM_BATCH, MailboxReport, MailboxSync, SyncError};

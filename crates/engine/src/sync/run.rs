@@ -4,6 +4,7 @@
 //! interval with jitter, backed off after a transient failure, or marked as needing
 //! attention after a permanent one (a failed sign-in: the whole organisation).
 
+use super::commits::{CommitQueue, commit_queue};
 use super::mailbox::{DEFAULT_FOLDERS, MailboxReport, MailboxSync, SyncError};
 use super::worker::WorkerOptions;
 use crate::Engine;
@@ -97,8 +98,9 @@ impl Engine {
         let setups: BTreeMap<OrgId, OnceCell<OrgSetup>> =
             by_org.keys().map(|org| (*org, OnceCell::new())).collect();
         let permits = Semaphore::new(options.concurrency.max(1));
+        let (queue, committer) = commit_queue();
         let (permits, setups, by_org, principal) = (&permits, &setups, &by_org, &principal);
-        leases
+        let mailboxes = leases
             .into_iter()
             .map(|lease| {
                 let org = lease.org;
@@ -109,12 +111,13 @@ impl Engine {
                     email = %lease.email
                 );
                 let held = lease.clone();
+                let commits = queue.clone();
                 let work = async move {
                     let _permit = permits.acquire().await;
                     let setup = setups[&org]
                         .get_or_init(|| self.org_setup(principal, org, &by_org[&org]))
                         .await;
-                    self.sync_one(worker, setup, lease).await
+                    self.sync_one(worker, &commits, setup, lease).await
                 };
                 let lease_for = options.lease_for;
                 async move {
@@ -130,8 +133,10 @@ impl Engine {
                 .instrument(span)
             })
             .collect::<FuturesUnordered<_>>()
-            .collect()
-            .await
+            .collect::<Vec<_>>();
+        drop(queue);
+        let (outcomes, ()) = tokio::join!(mailboxes, committer.run(worker));
+        outcomes
     }
 
     async fn org_setup(&self, principal: &Principal, org: OrgId, leases: &[Lease]) -> OrgSetup {
@@ -163,6 +168,7 @@ impl Engine {
     async fn sync_one(
         &self,
         worker: &SyncWorker<'_>,
+        commits: &CommitQueue,
         setup: &OrgSetup,
         lease: Lease,
     ) -> MailboxOutcome {
@@ -180,24 +186,20 @@ impl Engine {
                 let sync = MailboxSync {
                     client,
                     worker,
+                    commits,
                     acting: &acting,
                     now: now_millis,
                 };
-                match sync.run(&lease, &folders).await {
+                let synced = match sync.run(&lease, &folders).await {
                     Ok(report) => {
-                        let now = now_millis();
                         let wait = poll_delay(settings.poll_interval_secs);
-                        let next = now.saturating_add(millis(wait));
-                        let finished = worker.finish_ok(&lease, next, now).await;
-                        lease_lost = matches!(finished, Err(StoreError::LeaseLost { .. }));
-                        finished.map(|()| report).map_err(|e| store_failure(&e))
+                        let next = now_millis().saturating_add(millis(wait));
+                        commits.finished(&lease, next).await.map(|()| report)
                     }
-                    Err(SyncError::Store(e)) => {
-                        lease_lost = matches!(e, StoreError::LeaseLost { .. });
-                        Err(store_failure(&e))
-                    }
-                    Err(SyncError::Exchange(e)) => Err(exchange_failure(&e)),
-                }
+                    Err(e) => Err(e),
+                };
+                lease_lost = matches!(synced, Err(SyncError::Store(StoreError::LeaseLost { .. })));
+                synced.map_err(|e| sync_failure(&e))
             }
             Err(failure) => Err(failure.clone()),
         };
@@ -375,6 +377,21 @@ impl SetupError {
                 remedy: "Sign in with Microsoft 365 in the email configuration again.".into(),
             },
         }
+    }
+}
+
+/// A mailbox's failure as recorded: Exchange's classified, the store's retried later.
+fn sync_failure(e: &SyncError) -> SyncFailure {
+    match e {
+        SyncError::Exchange(e) => exchange_failure(e),
+        SyncError::Store(e) => store_failure(e),
+        SyncError::Stopped => SyncFailure {
+            outcome: OutcomeClass::ServerError.as_str().to_string(),
+            code: None,
+            message: e.to_string(),
+            remedy: "Nothing to do: the mailbox is synced again from its last committed page."
+                .into(),
+        },
     }
 }
 

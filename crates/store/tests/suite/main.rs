@@ -12,6 +12,7 @@ mod migrations;
 mod orgs_users;
 mod poll_interval;
 mod secrets;
+mod sync_commit;
 mod sync_feed;
 mod sync_leases;
 mod sync_pages;

@@ -1,0 +1,80 @@
+//! Group commit for one round of syncs: the mailbox tasks hand their pages and finished
+//! leases to one committer, which writes whatever has queued up while the previous group
+//! committed in one transaction ([`SyncWorker::commit`]). A task waits for its own write's
+//! result before it goes on, so each page is still committed before the next is read,
+//! and a mailbox finishes only after its last page is stored.
+
+use super::mailbox::SyncError;
+use impersync_store::{
+    Lease, PageReport, PreparedPage, SyncWorker, SyncWrite, SyncWritten, now_millis,
+};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most writes one transaction takes.
+pub const MAX_GROUP: usize = 64;
+
+type Reply = oneshot::Sender<Result<SyncWritten, impersync_store::StoreError>>;
+
+/// Where mailbox tasks send their writes; cloned for each task.
+#[derive(Debug, Clone)]
+pub struct CommitQueue {
+    sender: mpsc::UnboundedSender<(SyncWrite, Reply)>,
+}
+
+/// The receiving end, run by [`Committer::run`] next to the mailbox tasks.
+#[derive(Debug)]
+pub(super) struct Committer {
+    receiver: mpsc::UnboundedReceiver<(SyncWrite, Reply)>,
+}
+
+/// A queue and its committer.
+pub(super) fn commit_queue() -> (CommitQueue, Committer) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    (CommitQueue { sender }, Committer { receiver })
+}
+
+impl CommitQueue {
+    /// Commits `page` under `lease`; what it changed.
+    pub async fn page(&self, lease: &Lease, page: PreparedPage) -> Result<PageReport, SyncError> {
+        let write = SyncWrite::Page {
+            lease: lease.clone(),
+            page,
+        };
+        match self.send(write).await? {
+            SyncWritten::Page(report) => Ok(report),
+            SyncWritten::Finished => Ok(PageReport::default()),
+        }
+    }
+
+    /// Ends `lease` after a successful sync, due again at `next_due`.
+    pub async fn finished(&self, lease: &Lease, next_due: i64) -> Result<(), SyncError> {
+        let write = SyncWrite::Finished {
+            lease: lease.clone(),
+            next_due,
+        };
+        self.send(write).await.map(|_| ())
+    }
+
+    async fn send(&self, write: SyncWrite) -> Result<SyncWritten, SyncError> {
+        let (reply, result) = oneshot::channel();
+        self.sender
+            .send((write, reply))
+            .map_err(|_| SyncError::Stopped)?;
+        Ok(result.await.map_err(|_| SyncError::Stopped)??)
+    }
+}
+
+impl Committer {
+    /// Commits groups until every [`CommitQueue`] is dropped.
+    pub(super) async fn run(mut self, worker: &SyncWorker<'_>) {
+        let mut jobs = Vec::with_capacity(MAX_GROUP);
+        while self.receiver.recv_many(&mut jobs, MAX_GROUP).await > 0 {
+            let (writes, replies): (Vec<SyncWrite>, Vec<Reply>) = jobs.drain(..).unzip();
+            let results = worker.commit(&writes, now_millis()).await;
+            for (reply, result) in replies.into_iter().zip(results) {
+                // A task that stopped waiting (its lease was lost) needs no answer.
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
