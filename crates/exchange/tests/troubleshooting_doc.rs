@@ -72,9 +72,21 @@ fn remedy_blocks(lines: &[&str]) -> Vec<(String, String)> {
     found
 }
 
-/// The table rows whose first cell is code text, as their cells without the backticks.
-fn code_rows() -> Vec<Vec<String>> {
-    DOC.lines()
+/// The lines of the `## ` section whose heading starts with `heading`, up to the next one.
+fn chapter(heading: &str) -> Vec<&'static str> {
+    let mut lines = DOC.lines().skip_while(|l| !l.starts_with(heading));
+    assert!(
+        lines.next().is_some(),
+        "docs/troubleshooting.md has no section `{heading}`"
+    );
+    lines.take_while(|l| !l.starts_with("## ")).collect()
+}
+
+/// The table rows of a `## ` section whose first cell is code text, as their cells without
+/// the backticks.
+fn code_rows(heading: &str) -> Vec<Vec<String>> {
+    chapter(heading)
+        .into_iter()
         .filter(|l| l.starts_with("| `"))
         .map(|l| {
             l.trim_matches('|')
@@ -83,6 +95,46 @@ fn code_rows() -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// The library sources (without unit tests) of these crates, one text per file.
+fn sources(crate_dirs: &[&str]) -> Vec<String> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("a source folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                found.push(text.split("#[cfg(test)]").next().unwrap_or_default().into());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for dir in crate_dirs {
+        walk(&root.join(dir).join("src"), &mut found);
+    }
+    found
+}
+
+/// Every `ResponseCode::Other("...")` literal in the library sources of `crate_dirs`.
+fn own_codes(crate_dirs: &[&str]) -> std::collections::BTreeSet<String> {
+    sources(crate_dirs)
+        .iter()
+        .flat_map(|text| {
+            text.split("ResponseCode::Other(\"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `text` with every run of white space made one space.
+fn one_spaced(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn class_named(name: &str) -> OutcomeClass {
@@ -146,10 +198,7 @@ fn every_class_has_a_section_with_its_exit_code_and_its_remedy_verbatim() {
 
 #[test]
 fn every_listed_code_exists_under_the_class_the_doc_names() {
-    let rows: Vec<_> = code_rows()
-        .into_iter()
-        .filter(|cells| cells.len() >= 3 && ALL_CLASSES.iter().any(|c| c.as_str() == cells[1]))
-        .collect();
+    let rows = code_rows("## Exchange response codes");
     assert!(rows.len() > 20, "the code tables are found: {rows:?}");
     for cells in &rows {
         let (code, class) = (&cells[0], class_named(&cells[1]));
@@ -168,6 +217,21 @@ fn every_listed_code_exists_under_the_class_the_doc_names() {
             "docs/troubleshooting.md does not list {named}"
         );
     }
+}
+
+#[test]
+fn the_codes_impersync_writes_itself_are_exactly_those_in_the_code() {
+    let rows = code_rows("## Codes Impersync writes itself");
+    for cells in &rows {
+        assert_eq!(cells[1], OutcomeClass::ServerError.as_str(), "{cells:?}");
+        assert_eq!(
+            class_of_code(&ResponseCode::parse(&cells[0])),
+            OutcomeClass::ServerError
+        );
+    }
+    let listed: std::collections::BTreeSet<String> =
+        rows.into_iter().map(|cells| cells[0].clone()).collect();
+    assert_eq!(listed, own_codes(&["exchange", "engine", "admin", "cli"]));
 }
 
 #[test]
@@ -215,5 +279,37 @@ fn the_sharper_fixes_are_the_ones_printed() {
             format!("{first} {}", outcome.class.remedy()),
             "the fix printed for {code}"
         );
+    }
+}
+
+/// The fixes the doc quotes for the sync's and the room directory's own outcomes are the
+/// engine's text; `...` in a quote stands for a part the doc leaves out.
+#[test]
+fn the_quoted_fixes_of_the_sync_and_the_rooms_are_the_engines() {
+    let engine = one_spaced(&sources(&["engine"]).join("\n"));
+    let mut quoted = Vec::new();
+    for lines in [
+        section("NoMailbox"),
+        section("ServerError"),
+        chapter("## Outcomes of the sync"),
+    ] {
+        let text = one_spaced(&lines.join(" "));
+        quoted.extend(
+            text.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert!(quoted.len() >= 5, "{quoted:?}");
+    for quote in quoted {
+        for piece in quote.split("...") {
+            let piece = piece.trim_matches([',', ' ']);
+            assert!(
+                piece.is_empty() || engine.contains(piece),
+                "docs/troubleshooting.md quotes a fix the engine does not print: {piece:?}"
+            );
+        }
     }
 }
