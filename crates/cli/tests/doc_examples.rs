@@ -422,8 +422,22 @@ fn run_doc(name: &str, sim: &SimProcess, failures: &mut Vec<String>) -> Tally {
     tally
 }
 
+/// The tools the examples call besides `impersync` (scripts/test-deps.sh installs them).
+const TOOLS: [&str; 3] = ["curl", "jq", "sqlite3"];
+
 #[test]
 fn every_command_example_in_the_docs_runs() {
+    for tool in TOOLS {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            found,
+            "the docs' examples need `{tool}` on PATH; scripts/test-deps.sh installs it"
+        );
+    }
     let sim = SimProcess::start();
     let mut failures = Vec::new();
     let require_all = std::env::var_os("IMPERSYNC_REQUIRE_ALL").is_some();
