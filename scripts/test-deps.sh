@@ -17,3 +17,10 @@ fi
 if [ ! -d "$ROOT/tests/clients/node/node_modules" ]; then
   (cd "$ROOT/tests/clients/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The admin guides' examples (crates/cli/tests/doc_examples.rs) run curl, jq and sqlite3.
+missing="$(for tool in curl jq sqlite3; do command -v "$tool" >/dev/null || echo "$tool"; done)"
+if [ -n "$missing" ]; then
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || { echo "error: install $missing for the docs' examples" >&2; exit 1; }
+  apt-get update -qq && apt-get install -y -qq $missing
+fi

@@ -13,6 +13,9 @@ macro_rules! response_codes {
         }
 
         impl ResponseCode {
+            /// Every code this crate names, in declaration order (not `Other`).
+            pub const NAMED: &[ResponseCode] = &[$(Self::$name),*];
+
             /// The code as it appears on the wire.
             pub fn as_str(&self) -> &str {
                 match self {
