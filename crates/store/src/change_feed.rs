@@ -19,7 +19,9 @@ use crate::db::PageRequest;
 use crate::error::StoreError;
 use crate::ids::{OrgId, UserId};
 use crate::items::json_column;
-use crate::sql_lists::{IDS_PER_STATEMENT, placeholders, rows_per_statement, value_rows};
+use crate::sql_lists::{
+    IDS_PER_STATEMENT, for_backend, placeholders, rows_per_statement, value_rows,
+};
 use crate::store::Conn;
 use crate::tenant::Scope;
 
@@ -207,7 +209,7 @@ pub(crate) async fn append(
              change_key, payload, at) VALUES {}",
             value_rows(chunk.len(), FEED_COLUMNS, 1)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query(for_backend(conn, sql));
         for change in chunk {
             seq += 1;
             query = query
@@ -252,7 +254,7 @@ async fn present_rows(
              WHERE org_id = $1 AND item_id IN ({})",
             placeholders(chunk.len(), 2)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org);
+        let mut query = sqlx::query(for_backend(conn, sql)).bind(org);
         for id in chunk {
             query = query.bind(*id);
         }

@@ -12,7 +12,9 @@ use crate::error::StoreError;
 use crate::ids::UserId;
 use crate::items::ItemData;
 use crate::mailboxes::Lease;
-use crate::sql_lists::{IDS_PER_STATEMENT, placeholders, rows_per_statement, value_rows};
+use crate::sql_lists::{
+    IDS_PER_STATEMENT, for_backend, placeholders, rows_per_statement, value_rows,
+};
 use crate::store::Conn;
 use std::borrow::Cow;
 
@@ -98,7 +100,7 @@ impl<'a> PageWrites<'a> {
                  WHERE user_id = $1 AND item_id IN ({})",
                 placeholders(chunk.len(), 2)
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user.get());
+            let mut query = sqlx::query(for_backend(conn, sql)).bind(user.get());
             for id in chunk {
                 query = query.bind(*id);
             }
@@ -246,7 +248,7 @@ impl<'a> PageWrites<'a> {
                 "DELETE FROM items WHERE user_id = $1 AND item_id IN ({})",
                 placeholders(chunk.len(), 2)
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lease.user.get());
+            let mut query = sqlx::query(for_backend(conn, sql)).bind(lease.user.get());
             for id in chunk {
                 query = query.bind(*id);
             }
@@ -297,7 +299,7 @@ async fn upsert(
          updated_at = excluded.updated_at",
         value_rows(rows.len(), ITEM_COLUMNS, 1)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query(for_backend(conn, sql));
     for (item, folder, read) in rows {
         let data = &item.data;
         let (is_read, change_key) = match read {
