@@ -171,8 +171,8 @@ pub(crate) struct FeedSource<'a> {
 /// the feed (same item, change key and kind). Returns how many were appended.
 ///
 /// Under the counter lock no other writer of the organisation can append, so the rows
-/// already present are read first (one query per 232 items) and the new ones numbered
-/// without gaps and inserted 24 to a statement.
+/// already present are read first and the new ones numbered without gaps and inserted,
+/// many to a statement (see `sql_lists`).
 pub(crate) async fn append(
     conn: &mut Conn,
     source: FeedSource<'_>,
@@ -183,20 +183,16 @@ pub(crate) async fn append(
         return Ok(0);
     }
     let org = source.org.get();
-    sqlx::query("INSERT INTO feed_counters (org_id, last_seq) VALUES ($1, 0) ON CONFLICT (org_id) DO NOTHING")
-        .bind(org)
-        .execute(&mut *conn)
-        .await?;
     // Takes the organisation's counter lock until commit (see the module documentation).
-    sqlx::query("UPDATE feed_counters SET last_seq = last_seq WHERE org_id = $1")
-        .bind(org)
-        .execute(&mut *conn)
-        .await?;
-    let last: i64 = sqlx::query("SELECT last_seq FROM feed_counters WHERE org_id = $1")
-        .bind(org)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("last_seq")?;
+    let last: i64 = sqlx::query(
+        "INSERT INTO feed_counters (org_id, last_seq) VALUES ($1, 0) \
+         ON CONFLICT (org_id) DO UPDATE SET last_seq = feed_counters.last_seq \
+         RETURNING last_seq",
+    )
+    .bind(org)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("last_seq")?;
     let mut present = present_rows(conn, org, changes).await?;
     let new: Vec<&NewChange<'_>> = changes
         .iter()

@@ -1,5 +1,5 @@
 //! The item writes of one sync page, decided in memory and then sent in a few multi-row
-//! statements: the stored versions of the page's items are read with one query per 232
+//! statements: the stored versions of the page's items are read with one query per 952
 //! ids, each change is judged against them in page order (so a later change of the same
 //! item sees the earlier one), and every item touched ends with one write.
 
