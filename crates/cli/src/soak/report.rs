@@ -76,10 +76,11 @@ impl Outcome {
              every five seconds, on top of the 30-second poll interval. Then delivery stops, the faults are switched \
              off and every mailbox syncs once more; the whole change feed is read and the store compared with the \
              simulator.\n\n\
-             Memory: warm-up is the first {warm_up:.0} s (a fifth of the run, at least 30 s, or half of a run shorter than a minute); its level is the median \
-             RSS of its second half, the end level the median of the last fifth of the run, so one spike decides \
-             neither; the end may exceed warm-up by {growth:.0}%. Descriptors: the largest count of each window; the \
-             end may hold {FD_TOLERANCE} more (pooled HTTP and SQLite connections).\n\n\
+             Warm-up is the first {warm_up:.0} s (a fifth of the run, at least 30 s, or half of a run shorter \
+             than a minute). Its level is the median sample of its second half, the end level the median of the last \
+             fifth of the run (with the sample after the final round), so one spike decides neither. The end level of \
+             RSS may exceed warm-up by {growth:.0}%, of open descriptors by {FD_TOLERANCE} (pooled SQLite and HTTP \
+             connections).\n\n\
              | measure | result |\n|---|---|\n\
              | minutes of traffic with faults | {minutes:.1} |\n\
              | items delivered | {delivered} (plus {read_flags} read flags, {updates} updates, {deletions} deletions) |\n\
@@ -89,8 +90,8 @@ impl Outcome {
              | final sync round | {final_round:.1} s |\n\
              | change feed rows | {rows} ({created} created, {updated} updated, {read_flag_rows} read flag, {deleted} deleted) |\n\
              | items compared with the simulator | {compared} |\n\
-             | RSS at warm-up / end / max | {rss_warm} / {rss_end} / {rss_max} |\n\
-             | open fds at warm-up / end / max / after the final round | {fd_warm} / {fd_end} / {fd_max} / {final_fds} |\n\
+             | RSS at warm-up / end (medians) / max | {rss_warm} / {rss_end} / {rss_max} |\n\
+             | open fds at warm-up / end (medians) / max / after the final round | {fd_warm} / {fd_end} / {fd_max} / {final_fds} |\n\
              | verdict | {verdict} |\n",
             command = self.command,
             machine = Machine::detect().line(),
