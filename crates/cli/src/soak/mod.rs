@@ -6,6 +6,7 @@ mod checks;
 mod control;
 mod exact;
 mod fault_mix;
+mod final_round;
 mod report;
 mod samples;
 mod traffic;
@@ -19,9 +20,7 @@ use anyhow::{Context, bail};
 use checks::{FeedCheck, Phases};
 use control::Control;
 use fault_mix::FaultMix;
-use impersync_store::{
-    Backend, FeedCursor, MailboxState, OrgStore, PageRequest, UserId, now_millis,
-};
+use impersync_store::{Backend, FeedCursor, OrgStore, PageRequest, UserId, now_millis};
 use report::Outcome;
 use samples::Sample;
 use std::path::PathBuf;
@@ -58,9 +57,6 @@ const INITIAL_ITEMS: u32 = 2;
 
 /// How often the touched mailboxes are made due.
 const NUDGE_EVERY_SECS: u64 = 5;
-
-/// The longest the final sync round may take.
-const FINAL_ROUND_LIMIT: Duration = Duration::from_secs(300);
 
 /// Runs the soak; fails naming each check that failed.
 pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
@@ -178,7 +174,7 @@ async fn soak(bench: &SyncBench, args: &SoakArgs) -> anyhow::Result<Outcome> {
         .into_iter()
         .zip(bench.users.iter().copied())
         .collect();
-    let unfinished = final_round(&scope, &mailboxes, since).await?;
+    let unfinished = final_round::wait(&scope, &mailboxes, since).await?;
     let last = worker.stop().await?;
     let final_round = final_started.elapsed();
     let end = Sample::take(started.elapsed());
@@ -261,51 +257,6 @@ async fn follow_feed(
                 traffic.synced(&change.user_email, &change.folder, &change.item_id);
             }
         }
-    }
-}
-
-/// Waits until every mailbox has synced successfully since `since`; the failure if one
-/// needs attention or the round takes longer than [`FINAL_ROUND_LIMIT`].
-async fn final_round(
-    scope: &OrgStore<'_>,
-    mailboxes: &[(String, UserId)],
-    since: i64,
-) -> anyhow::Result<Option<String>> {
-    let started = Instant::now();
-    loop {
-        let mut waiting = Vec::new();
-        for (address, user) in mailboxes {
-            let status = scope.mailboxes().status(*user).await?;
-            let done = status.as_ref().is_some_and(|s| {
-                s.state == MailboxState::Idle && s.last_success_at.is_some_and(|t| t >= since)
-            });
-            if done {
-                continue;
-            }
-            let state = status.as_ref().map_or("unscheduled", |s| s.state.as_str());
-            let error = status
-                .and_then(|s| s.last_error)
-                .map(|e| format!(": {}: {}", e.outcome, e.message))
-                .unwrap_or_default();
-            if state == MailboxState::NeedsAttention.as_str() {
-                return Ok(Some(format!(
-                    "final sync round: {address} needs attention{error}"
-                )));
-            }
-            waiting.push(format!("{address} ({state}{error})"));
-        }
-        if waiting.is_empty() {
-            return Ok(None);
-        }
-        if started.elapsed() > FINAL_ROUND_LIMIT {
-            waiting.truncate(5);
-            return Ok(Some(format!(
-                "final sync round: not every mailbox synced within {} s, e.g. {}",
-                FINAL_ROUND_LIMIT.as_secs(),
-                waiting.join("; ")
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
