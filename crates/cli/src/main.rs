@@ -8,6 +8,7 @@ mod network;
 mod serve_cmd;
 mod setup_script_cmd;
 mod sim_cmd;
+mod soak;
 mod store_cmd;
 mod worker_cmd;
 
@@ -48,6 +49,8 @@ enum Command {
     /// Run a benchmark and record its numbers in docs/benchmarks.md.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Run the sync worker against a faulty simulator for minutes; fail on leaks or lost items.
+    Soak(soak::SoakArgs),
 }
 
 #[tokio::main]
@@ -72,6 +75,7 @@ async fn main() {
         Command::Worker(args) => worker_cmd::run(args).await.map(|()| 0),
         Command::Migrate(args) => store_cmd::migrate(args).await.map(|()| 0),
         Command::RotateKey(args) => store_cmd::rotate_key(args).await.map(|()| 0),
+        Command::Soak(args) => soak::run(args).await.map(|()| 0),
         Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await.map(|()| 0),
         Command::Bench(bench::BenchCommand::CheckRun(args)) => {
             bench::check_run(args).await.map(|()| 0)

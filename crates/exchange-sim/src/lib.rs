@@ -22,6 +22,6 @@ pub mod sync_state;
 pub mod throttle;
 pub mod tls;
 
-pub use http::{run, run_tls};
+pub use http::{MailboxItem, MailboxItems, run, run_tls};
 pub use scenario::Scenario;
 pub use sim::Sim;

@@ -2,27 +2,13 @@
 //! holds (`GET /_sim/mailboxes/{address}/items`), with no duplicate item or feed rows.
 
 use crate::TestDb;
-use serde::Deserialize;
+use impersync_exchange_sim::MailboxItems;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
 /// One item as compared: (folder, item id) → (change key, subject, read flag). The
 /// simulator has a read flag for messages only; other items are compared without one.
 pub type Contents = BTreeMap<(String, String), (String, String, Option<bool>)>;
-
-#[derive(Deserialize)]
-struct SimItems {
-    items: Vec<SimItem>,
-}
-
-#[derive(Deserialize)]
-struct SimItem {
-    folder: String,
-    item_id: String,
-    change_key: String,
-    subject: Option<String>,
-    is_read: Option<bool>,
-}
 
 /// What the simulator at `sim` (`http://HOST:PORT`) holds for `address`.
 pub async fn sim_contents(sim: &str, address: &str) -> Contents {
@@ -34,7 +20,7 @@ pub async fn sim_contents(sim: &str, address: &str) -> Contents {
         response.status()
     );
     let text = response.text().await.expect("the simulator's body");
-    let listed: SimItems = serde_json::from_str(&text).expect("the simulator's item list");
+    let listed: MailboxItems = serde_json::from_str(&text).expect("the simulator's item list");
     listed
         .items
         .into_iter()

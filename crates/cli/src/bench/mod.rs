@@ -2,19 +2,19 @@
 
 mod check;
 mod check_run;
-mod machine;
+pub(crate) mod machine;
 mod peer;
-mod report;
-mod scenario;
+pub(crate) mod report;
+pub(crate) mod scenario;
 mod sim;
 mod sim_process;
-mod sync_bench;
+pub(crate) mod sync_bench;
 mod sync_drive;
 mod sync_initial;
-mod sync_org;
+pub(crate) mod sync_org;
 mod sync_peer;
 mod sync_poll;
-mod sync_verify;
+pub(crate) mod sync_verify;
 mod users_page;
 
 pub use check::{CheckBenchArgs, run as check_access};

@@ -1,5 +1,6 @@
 //! `GET /_sim/mailboxes/{address}/items`: what a mailbox holds now, as a sync should see it,
-//! so tests compare a synced copy with the simulator programmatically.
+//! so tests compare a synced copy with the simulator programmatically. [`MailboxItems`] is
+//! the answer's JSON, for its readers too.
 
 use crate::ews_ops::Ctx;
 use crate::sim::Sim;
@@ -8,23 +9,41 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use impersync_ews::types::Item;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// What a mailbox holds: the answer of `GET /_sim/mailboxes/{address}/items`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailboxItems {
+    /// The address asked for.
+    pub address: String,
+    /// Its live items, by folder and item id.
+    pub items: Vec<MailboxItem>,
+}
+
 /// One live item of a mailbox.
-#[derive(Debug, Serialize)]
-struct Contents {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailboxItem {
     /// The folder's distinguished name (`inbox`, `calendar`, ...), else its display name.
-    folder: String,
-    item_id: String,
-    change_key: String,
-    item_class: Option<String>,
-    subject: Option<String>,
-    is_read: Option<bool>,
-    from: Option<String>,
-    to: Vec<String>,
-    received: Option<String>,
-    start: Option<String>,
+    pub folder: String,
+    /// The EWS item id.
+    pub item_id: String,
+    /// Its current change key.
+    pub change_key: String,
+    /// `IPM.Note`, `IPM.Appointment`, ...
+    pub item_class: Option<String>,
+    /// The subject.
+    pub subject: Option<String>,
+    /// The read flag (messages only).
+    pub is_read: Option<bool>,
+    /// The sender's address (messages only).
+    pub from: Option<String>,
+    /// The recipients' addresses (messages only).
+    pub to: Vec<String>,
+    /// When it was received.
+    pub received: Option<String>,
+    /// When it starts (calendar items only).
+    pub start: Option<String>,
 }
 
 /// Lists every live item of the mailbox of `address`, by folder and item id.
@@ -45,7 +64,7 @@ pub(super) async fn mailbox_items(
     let Ok(mailbox) = ctx.mailbox() else {
         return super::control::error(StatusCode::CONFLICT, format!("{address} has no mailbox"));
     };
-    let mut items: Vec<Contents> = mailbox
+    let mut items: Vec<MailboxItem> = mailbox
         .items
         .iter()
         .filter(|(_, rec)| rec.is_live())
@@ -67,7 +86,7 @@ pub(super) async fn mailbox_items(
                 Item::Contact(_) | Item::Other(_) => (None, None, Vec::new(), None),
             };
             let common = item.common();
-            Contents {
+            MailboxItem {
                 folder: folder
                     .distinguished
                     .map_or_else(|| folder.display_name.clone(), str::to_string),
@@ -84,5 +103,5 @@ pub(super) async fn mailbox_items(
         })
         .collect();
     items.sort_by(|a, b| (&a.folder, &a.item_id).cmp(&(&b.folder, &b.item_id)));
-    Json(serde_json::json!({ "address": address, "items": items })).into_response()
+    Json(MailboxItems { address, items }).into_response()
 }

@@ -6,6 +6,8 @@ mod control_contents;
 mod ews;
 mod responses;
 
+pub use control_contents::{MailboxItem, MailboxItems};
+
 use crate::auth::ConnState;
 use crate::faults::{FaultAction, InjectedLatency};
 use crate::request_log::LogEntry;
