@@ -18,6 +18,11 @@ pub const DATABASE_URL_ENV: &str = "IMPERSYNC_DATABASE_URL";
 /// How long a SQLite writer waits for the write lock.
 const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 60000";
 
+/// Plan each execution of a prepared statement for its values. A connection keeps its
+/// prepared statements, and PostgreSQL would otherwise settle on a generic plan made while
+/// the sync tables were still empty (a sequential scan), which gets slower with every row.
+const POSTGRES_CUSTOM_PLANS: &str = "SET plan_cache_mode = force_custom_plan";
+
 /// Each connection's page cache: 32 MiB (SQLite's default is 2 MiB), so that the indexes
 /// a sync writes into (items and change feed by item id, in random order) stay in memory
 /// instead of being read back from the file for every row.
@@ -126,6 +131,13 @@ impl Db {
                 Box::pin(async move {
                     sqlx::query(SQLITE_BUSY_TIMEOUT).execute(&mut *conn).await?;
                     sqlx::query(SQLITE_CACHE_SIZE).execute(conn).await?;
+                    Ok(())
+                })
+            });
+        } else {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(POSTGRES_CUSTOM_PLANS).execute(conn).await?;
                     Ok(())
                 })
             });

@@ -10,6 +10,9 @@ const MAX_PARAMETERS: usize = 960;
 /// Ids per `IN (...)` list (one more parameter is usually bound besides).
 pub(crate) const IDS_PER_STATEMENT: usize = MAX_PARAMETERS - 8;
 
+/// The Any driver's name of the SQLite backend.
+const SQLITE: &str = "SQLite";
+
 /// Rows of `columns` values per multi-row statement.
 pub(crate) fn rows_per_statement(columns: usize) -> usize {
     (MAX_PARAMETERS / columns.max(1)).max(1)
@@ -36,7 +39,7 @@ pub(crate) fn value_rows(rows: usize, columns: usize, first: usize) -> String {
 /// a numbered parameter's name up by a linear scan for each bound value, so binding a
 /// statement with many numbered parameters costs the square of their count.
 pub(crate) fn for_backend(conn: &Conn, sql: String) -> sqlx::AssertSqlSafe<String> {
-    if conn.backend_name() != "SQLite" {
+    if conn.backend_name() != SQLITE {
         return sqlx::AssertSqlSafe(sql);
     }
     sqlx::AssertSqlSafe(anonymous(&sql).unwrap_or(sql))
