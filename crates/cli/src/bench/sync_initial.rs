@@ -5,7 +5,7 @@
 
 use super::machine::{Machine, rss_mib};
 use super::report::write_section;
-use super::scenario::FolderItems;
+use super::scenario::{self as bench_scenario, FolderItems};
 use super::sync_bench::SyncBench;
 use super::{sync_drive, sync_peer, sync_verify};
 use anyhow::{Context, bail};
@@ -113,7 +113,10 @@ pub async fn run(args: SyncInitialArgs) -> anyhow::Result<()> {
             &args.python,
             &bench.sim.base_url,
             &bench.dir,
-            args.peer_mailboxes.min(args.mailboxes),
+            &bench_scenario::addresses(
+                bench_scenario::SMALL_PREFIX,
+                args.peer_mailboxes.min(args.mailboxes),
+            ),
             args.peer_threads,
             &items,
         )?
