@@ -17,3 +17,8 @@ fi
 if [ ! -d "$ROOT/tests/clients/node/node_modules" ]; then
   (cd "$ROOT/tests/clients/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The benchmark chart's text (bench all and its tests) is drawn with Debian's DejaVu Sans.
+if [ ! -r /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core
+fi
