@@ -72,8 +72,9 @@ pub struct AllArgs {
     /// Mailboxes of the peer's initial sync (the first of the initial set).
     #[arg(long, default_value_t = 100)]
     pub peer_initial_mailboxes: u32,
-    /// Mailboxes of the peer's polls (the first of the poll set).
-    #[arg(long, default_value_t = 10_000)]
+    /// Mailboxes of the peer's polls (the first of the poll set; fewer than Impersync's to
+    /// keep the run short: the peer needs three rounds of its own).
+    #[arg(long, default_value_t = 2_000)]
     pub peer_poll_mailboxes: u32,
     /// Python with exchangelib for the peer; the peer is skipped (loudly) when it is missing.
     #[arg(long, default_value = ".venv/bin/python")]
