@@ -460,7 +460,7 @@ fn details(args: &AllArgs, f: &Figures) -> String {
         if p.mailboxes < n {
             let _ = writeln!(
                 s,
-                "\nThe peer's rounds covered {} mailboxes, not {n}: its delivered → seen latency is that of a                  round {:.1}× shorter than Impersync's. At its measured rate a round over all {n} would take                  {:.0} s, and latencies of back-to-back polling grow with the round.",
+                "\nThe peer's rounds covered {} mailboxes, not {n}: its delivered → seen latency is that of a round {:.1}× shorter than Impersync's. At its measured rate a round over all {n} would take {:.0} s, and latencies of back-to-back polling grow with the round.",
                 p.mailboxes,
                 f64::from(n) / m,
                 f64::from(n) / (m / p.changed_secs),

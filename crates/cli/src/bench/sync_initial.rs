@@ -33,7 +33,8 @@ pub struct SyncInitialArgs {
     /// The database (`postgres://...`, empty); SQLite in a temporary folder when absent.
     #[arg(long)]
     database_url: Option<String>,
-    /// Worker tasks claiming mailboxes from the same database.
+    /// Worker tasks in this process, each claiming batches of due mailboxes under leases
+    /// (sharing one connection pool; `bench all` runs `impersync worker` processes instead).
     #[arg(long, default_value_t = 1)]
     workers: usize,
     /// Mailboxes a worker claims at once.
