@@ -24,3 +24,8 @@ if [ -n "$missing" ]; then
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || { echo "error: install $missing for the docs' examples" >&2; exit 1; }
   apt-get update -qq && apt-get install -y -qq $missing
 fi
+
+# The benchmark chart's text (bench all and its tests) is drawn with Debian's DejaVu Sans.
+if [ ! -r /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core
+fi

@@ -393,8 +393,10 @@ def validate_fields(fields, folders, address, config):
                 raise PeerError(f"--only-fields: {field!r} cannot be synced from {name}: {e}") from e
 
 
-def sync_user(address, config, args, folders, states, writer: Writer, counts, lock):
-    """Syncs every listed folder of one user. Returns (outcome, error text or None)."""
+def sync_user(address, config, args, folders, states, writer: Writer, counts, lock, seen):
+    """Syncs every listed folder of one user. Returns (outcome, error text or None). When `seen`
+    is a list, (mailbox, item id, Unix time) of each created item is appended to it as
+    sync_items() yields the item."""
     try:
         account = make_account(address, config)
         root = account.root if args.bind == "account" else Root(account=account)
@@ -411,6 +413,8 @@ def sync_user(address, config, args, folders, states, writer: Writer, counts, lo
             for change, payload in folder.sync_items(
                 sync_state=state, only_fields=args.only_fields, max_changes_returned=args.max_changes
             ):
+                if change == "create" and seen is not None:
+                    seen.append((address, payload.id, time.time()))
                 if change in ("create", "update"):
                     changes.upserts.append(item_row(address, name, payload))
                 elif change == "delete":
@@ -450,11 +454,14 @@ def cmd_sync(args) -> int:
     lock = threading.Lock()
     outcomes = collections.Counter({o: 0 for o in OUTCOMES})
     failures = []
+    seen = [] if args.seen_out else None
     cpu_start = cpu_seconds()
     start = time.perf_counter()
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.threads) as pool:
-            results = pool.map(lambda u: sync_user(u, config, args, folders, states, writer, counts, lock), users)
+            results = pool.map(
+                lambda u: sync_user(u, config, args, folders, states, writer, counts, lock, seen), users
+            )
             for address, (outcome, error) in zip(users, results):
                 outcomes[outcome] += 1
                 if outcome != OK:
@@ -492,6 +499,10 @@ def cmd_sync(args) -> int:
     }
     if args.count_requests:
         summary["requests"] = dict(REQUEST_COUNTS)
+    if seen is not None:
+        with open(args.seen_out, "w", encoding="utf-8") as f:
+            for address, item_id, at in seen:
+                f.write(json.dumps({"mailbox": address, "item_id": item_id, "seen_unix_ms": round(at * 1000)}) + "\n")
     for address, outcome, error in failures[:10]:
         print(f"exchangelib_peer: {address}: {outcome}: {error}", file=sys.stderr)
     print(json.dumps(summary))
@@ -588,6 +599,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--only-fields",
         metavar="FIELDS",
         help="exchangelib field names to request, comma-separated (default: all fields, as sync_items() does)",
+    )
+    sync.add_argument(
+        "--seen-out",
+        metavar="OUT.jsonl",
+        help="write one JSON line per created item: mailbox, item_id and seen_unix_ms, the wall-clock time "
+        "(Unix ms) at which sync_items() yielded it (for delivered-to-seen latency)",
     )
     sync.set_defaults(func=cmd_sync)
     return parser

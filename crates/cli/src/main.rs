@@ -89,6 +89,7 @@ async fn main() {
         Command::Bench(bench::BenchCommand::SyncPoll(args)) => {
             bench::sync_poll(args).await.map(|()| 0)
         }
+        Command::Bench(bench::BenchCommand::All(args)) => bench::all(args).await.map(|()| 0),
         Command::Bench(bench::BenchCommand::CheckAccess(args)) => {
             bench::check_access(args).await.map(|()| 0)
         }

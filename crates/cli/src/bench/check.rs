@@ -11,7 +11,7 @@ use impersync_exchange::{
     Credentials, ExchangeClient, ExchangeConfig, GovernorConfig, GuardedUrl, IdType, OutcomeClass,
     Secret, UrlPolicy,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Arguments of `impersync bench check-access`.
@@ -44,49 +44,15 @@ pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
     std::fs::write(&users_path, users.join("\n"))?;
     let sim = SimProcess::start_generated(&dir, args.users)?;
 
-    let policy = UrlPolicy {
-        allow_insecure_http: true,
-    };
-    let mut config = ExchangeConfig::new(
-        GuardedUrl::new(&format!("{}/EWS/Exchange.asmx", sim.base_url), policy)?,
-        Credentials::Basic {
-            account: bench_scenario::SERVICE_ACCOUNT.parse()?,
-            password: Secret::new(bench_scenario::PASSWORD),
-        },
-    );
-    config.transport = TransportConfig {
-        max_idle_connections: args.concurrency,
-        ..TransportConfig::default()
-    };
-    config.governor = GovernorConfig {
-        max_concurrency: args.concurrency,
-        server_max_concurrency: 1000,
-        ..GovernorConfig::default()
-    };
-    let client = Arc::new(ExchangeClient::new(config)?);
-    let options = BulkOptions {
-        id_type: IdType::PrimarySmtpAddress,
-        folder: "inbox".into(),
-        concurrency: args.concurrency,
-    };
-    let result = bulk_check(client, users.clone(), &options, |_, _| {}).await;
-    let report_path = dir.join("impersync-report.json");
-    std::fs::write(&report_path, serde_json::to_vec(&result)?)?;
-    let ok = summarize(&result.results)
-        .get(&OutcomeClass::Ok)
-        .copied()
-        .unwrap_or(0);
-    if ok != users.len() {
-        bail!(
-            "only {ok} of {} checks were Ok; the benchmark is not valid",
-            users.len()
-        );
-    }
-    let ours = users.len() as f64 / (result.elapsed_ms as f64 / 1000.0);
+    let ours = measure(&sim.base_url, &users, args.concurrency).await?;
     let (_, our_peak) = rss_mib();
-    eprintln!("Impersync: {ours:.0} checks/s");
-
-    let peer = run_peer(&args, &sim.base_url, &users_path)?;
+    let peer = run_peer(
+        &args.python,
+        args.peer_threads,
+        &sim.base_url,
+        &users_path,
+        args.users,
+    )?;
     let machine = Machine::detect();
     let (peer_line, ratio_line) = match &peer {
         Some(p) => (
@@ -107,8 +73,7 @@ pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
          Command: `cargo run --release -- bench check-access --users {users} --concurrency {conc} --peer-threads {threads}`  \n\
          {machine}  \n\
          One simulator process on loopback; each check is one impersonated GetFolder of the Inbox (Basic auth). \
-         Impersync runs first, then the exchangelib peer (`bench/peers/exchangelib_peer.py check`) against the same simulator. \
-         Impersync's report: one JSON row per user.\n\n\
+         Impersync runs first, then the exchangelib peer (`bench/peers/exchangelib_peer.py check`) against the same simulator.\n\n\
          | client | throughput | peak RSS |\n|---|---|---|\n\
          | Impersync, {conc} in flight | {ours:.0} checks/s | {our_peak:.0} MiB |\n\
          {peer_line}\n\n\
@@ -127,27 +92,75 @@ pub async fn run(args: CheckBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct PeerResult {
-    rate: f64,
-    peak_rss_mib: f64,
+/// Checks every user of `users` through the simulator at `base_url` with `concurrency`
+/// checks in flight; returns checks/s. Fails unless every check is `Ok`.
+pub async fn measure(base_url: &str, users: &[String], concurrency: usize) -> anyhow::Result<f64> {
+    impersync_exchange::install_default_provider();
+    let policy = UrlPolicy {
+        allow_insecure_http: true,
+    };
+    let mut config = ExchangeConfig::new(
+        GuardedUrl::new(&format!("{base_url}/EWS/Exchange.asmx"), policy)?,
+        Credentials::Basic {
+            account: bench_scenario::SERVICE_ACCOUNT.parse()?,
+            password: Secret::new(bench_scenario::PASSWORD),
+        },
+    );
+    config.transport = TransportConfig {
+        max_idle_connections: concurrency,
+        ..TransportConfig::default()
+    };
+    config.governor = GovernorConfig {
+        max_concurrency: concurrency,
+        server_max_concurrency: 1000,
+        ..GovernorConfig::default()
+    };
+    let client = Arc::new(ExchangeClient::new(config)?);
+    let options = BulkOptions {
+        id_type: IdType::PrimarySmtpAddress,
+        folder: "inbox".into(),
+        concurrency,
+    };
+    let result = bulk_check(client, users.to_vec(), &options, |_, _| {}).await;
+    let ok = summarize(&result.results)
+        .get(&OutcomeClass::Ok)
+        .copied()
+        .unwrap_or(0);
+    if ok != users.len() {
+        bail!(
+            "only {ok} of {} checks were Ok; the benchmark is not valid",
+            users.len()
+        );
+    }
+    let ours = users.len() as f64 / (result.elapsed_ms.max(1) as f64 / 1000.0);
+    eprintln!("Impersync: {ours:.0} checks/s");
+    Ok(ours)
 }
 
-fn run_peer(
-    args: &CheckBenchArgs,
+/// The exchangelib peer's figures.
+pub struct PeerResult {
+    /// Checks per second.
+    pub rate: f64,
+    /// The peer process's peak RSS.
+    pub peak_rss_mib: f64,
+}
+
+/// Runs the peer's `check` job over the addresses in `users` (`count` of them); `None`
+/// (said loudly) when `python` is missing.
+pub fn run_peer(
+    python: &Path,
+    threads: u32,
     base_url: &str,
-    users: &std::path::Path,
+    users: &Path,
+    count: u32,
 ) -> anyhow::Result<Option<PeerResult>> {
-    if !args.python.exists() {
-        eprintln!(
-            "*** skipped: the exchangelib peer needs {} (run scripts/test-deps.sh) ***",
-            args.python.display()
-        );
+    if !super::sync_peer::available(python) {
         return Ok(None);
     }
-    let mut command = super::peer::command(&args.python, "check", base_url);
+    let mut command = super::peer::command(python, "check", base_url);
     command
         .arg("--threads")
-        .arg(args.peer_threads.to_string())
+        .arg(threads.to_string())
         .arg("--users")
         .arg(users);
     let summary = super::peer::summary(command)?;
@@ -155,7 +168,7 @@ fn run_peer(
         .as_f64()
         .context("the peer's summary has no checks_per_second")?;
     let ok = summary["outcomes"]["Ok"].as_u64().unwrap_or(0);
-    if ok != u64::from(args.users) {
+    if ok != u64::from(count) {
         bail!("the peer reported only {ok} Ok checks; its run is not valid");
     }
     eprintln!("exchangelib: {rate:.0} checks/s");

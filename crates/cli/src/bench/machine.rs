@@ -48,6 +48,18 @@ pub fn rss_mib() -> (f64, f64) {
     )
 }
 
+/// Resets this process's peak RSS to its current RSS (Linux `clear_refs`), so that the next
+/// [`rss_mib`] peak is that of what runs from now on.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The peak RSS of process `pid` in MiB (0 when it cannot be read).
+pub fn peak_rss_of(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    field_kib(&status, "VmHWM:").map_or(0.0, |k| k as f64 / 1024.0)
+}
+
 fn field_kib(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(key))

@@ -1,9 +1,18 @@
 //! `impersync bench`: benchmarks that drive real servers on loopback.
 
+mod all;
+mod all_report;
+mod chart;
 mod check;
 mod check_run;
+mod deliver;
+mod initial_runs;
 pub(crate) mod machine;
 mod peer;
+mod peer_poll;
+mod percentiles;
+mod pg_workers;
+mod poll_changed;
 pub(crate) mod report;
 pub(crate) mod scenario;
 mod sim;
@@ -17,6 +26,7 @@ mod sync_poll;
 pub(crate) mod sync_verify;
 mod users_page;
 
+pub use all::{AllArgs, run as all};
 pub use check::{CheckBenchArgs, run as check_access};
 pub use check_run::{CheckRunBenchArgs, run as check_run};
 pub use sim::{SimBenchArgs, run as sim};
@@ -39,4 +49,6 @@ pub enum BenchCommand {
     SyncInitial(SyncInitialArgs),
     /// One poll of 10,000 synced mailboxes in which nothing changed: seconds, requests.
     SyncPoll(SyncPollArgs),
+    /// Every scenario with its exchangelib peer in one run: report, chart, README ratios.
+    All(AllArgs),
 }

@@ -14,7 +14,12 @@ pub fn toml(users: u32, inbox_items: u32) -> String {
 /// Scenario TOML: `users` mailboxes, each with the generated items of `items` (the inside
 /// of a TOML inline table, e.g. `inbox = 3, calendar = 2`).
 fn with_items(users: u32, items: &str) -> String {
-    format!(
+    with_sets(&[("user", users, items.to_string())])
+}
+
+/// Scenario TOML with one generated user set per `(prefix, count, items)`.
+fn with_sets(sets: &[(&str, u32, String)]) -> String {
+    let mut toml = format!(
         r#"domain = "bench.test"
 netbios = "BENCH"
 seed = 7
@@ -23,22 +28,39 @@ ews_max_concurrency = 1000
 [[users]]
 upn = "{SERVICE_ACCOUNT}"
 password = "{PASSWORD}"
-[[user_sets]]
-prefix = "user"
-count = {users}
-password = "{PASSWORD}"
-items = {{ {items} }}
 [[role_assignments]]
 name = "svc-impersonation"
 role = "ApplicationImpersonation"
 user = "{SERVICE_ACCOUNT}"
 "#
-    )
+    );
+    for (prefix, count, items) in sets {
+        toml.push_str(&format!(
+            "[[user_sets]]\nprefix = \"{prefix}\"\ncount = {count}\npassword = \"{PASSWORD}\"\nitems = {{ {items} }}\n"
+        ));
+    }
+    toml
 }
 
 /// The address of generated user `n` (1-based).
 pub fn user(n: u32) -> String {
-    format!("user{n:05}@bench.test")
+    address(SMALL_PREFIX, n)
+}
+
+/// The prefix of the small mailboxes (`userNNNNN`): access checks and polls.
+pub const SMALL_PREFIX: &str = "user";
+
+/// The prefix of the large mailboxes (`bigNNNNN`) of `bench all`'s initial syncs.
+pub const LARGE_PREFIX: &str = "big";
+
+/// The address of generated user `n` (1-based) of the set named `prefix`.
+pub fn address(prefix: &str, n: u32) -> String {
+    format!("{prefix}{n:05}@bench.test")
+}
+
+/// The addresses of the first `count` users of the set named `prefix`.
+pub fn addresses(prefix: &str, count: u32) -> Vec<String> {
+    (1..=count).map(|n| address(prefix, n)).collect()
 }
 
 /// Generated items per folder of each mailbox.
@@ -84,12 +106,31 @@ impl FolderItems {
 /// Scenario TOML for the sync benchmarks: `users` mailboxes `userNNNNN@bench.test`, each
 /// with `items` generated items in its four synced folders.
 pub fn sync_toml(users: u32, items: &FolderItems) -> String {
+    with_items(users, &folder_table(items))
+}
+
+/// The inside of a TOML inline table naming each folder's items.
+fn folder_table(items: &FolderItems) -> String {
     let folders: Vec<String> = items
         .folders()
         .iter()
         .map(|(name, n)| format!("{name} = {n}"))
         .collect();
-    with_items(users, &folders.join(", "))
+    folders.join(", ")
+}
+
+/// Scenario TOML for `bench all`'s one simulator: `small` mailboxes `userNNNNN` holding
+/// `small_items` and `large` mailboxes `bigNNNNN` holding `large_items`.
+pub fn all_toml(
+    small: u32,
+    small_items: &FolderItems,
+    large: u32,
+    large_items: &FolderItems,
+) -> String {
+    with_sets(&[
+        (SMALL_PREFIX, small, folder_table(small_items)),
+        (LARGE_PREFIX, large, folder_table(large_items)),
+    ])
 }
 
 #[cfg(test)]
@@ -117,6 +158,16 @@ mod tests {
             }
         }
         assert_eq!(items.per_mailbox(), 10);
+        let both =
+            Sim::new(Scenario::from_toml(&all_toml(2, &items, 1, &FolderItems::each(6))).unwrap())
+                .unwrap();
+        let dir = both.read();
+        for (address, count) in [(user(2), 3), (address(LARGE_PREFIX, 1), 6)] {
+            let no = dir.find_user(&address).unwrap();
+            let mailbox = dir.user(no).mailbox.as_ref().unwrap();
+            let inbox = mailbox.distinguished("inbox").unwrap();
+            assert_eq!(mailbox.live_items(inbox).len(), count, "{address}");
+        }
         assert_eq!(FolderItems::each(5).per_mailbox(), 20);
     }
 }

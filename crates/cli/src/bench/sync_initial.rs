@@ -5,7 +5,7 @@
 
 use super::machine::{Machine, rss_mib};
 use super::report::write_section;
-use super::scenario::FolderItems;
+use super::scenario::{self as bench_scenario, FolderItems};
 use super::sync_bench::SyncBench;
 use super::{sync_drive, sync_peer, sync_verify};
 use anyhow::{Context, bail};
@@ -33,7 +33,8 @@ pub struct SyncInitialArgs {
     /// The database (`postgres://...`, empty); SQLite in a temporary folder when absent.
     #[arg(long)]
     database_url: Option<String>,
-    /// Worker tasks claiming mailboxes from the same database.
+    /// Worker tasks in this process, each claiming batches of due mailboxes under leases
+    /// (sharing one connection pool; `bench all` runs `impersync worker` processes instead).
     #[arg(long, default_value_t = 1)]
     workers: usize,
     /// Mailboxes a worker claims at once.
@@ -113,7 +114,10 @@ pub async fn run(args: SyncInitialArgs) -> anyhow::Result<()> {
             &args.python,
             &bench.sim.base_url,
             &bench.dir,
-            args.peer_mailboxes.min(args.mailboxes),
+            &bench_scenario::addresses(
+                bench_scenario::SMALL_PREFIX,
+                args.peer_mailboxes.min(args.mailboxes),
+            ),
             args.peer_threads,
             &items,
         )?

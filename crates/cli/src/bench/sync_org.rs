@@ -32,12 +32,13 @@ pub async fn open_store(dir: &Path, url: Option<&str>) -> anyhow::Result<Store> 
     Ok(store)
 }
 
-/// Creates the organisation with `users` generated mailboxes, configured for the simulator
-/// at `sim_base` and every user activated; returns it and its users in address order.
+/// Creates the organisation with the generated mailboxes at `addresses`, configured for the
+/// simulator at `sim_base` and every user activated; returns it and its users in the order
+/// of `addresses`.
 pub async fn create(
     store: &Store,
     sim_base: &str,
-    users: u32,
+    addresses: &[String],
     poll_interval_secs: u32,
 ) -> anyhow::Result<(OrgId, Vec<UserId>)> {
     let org = store
@@ -48,16 +49,22 @@ pub async fn create(
         })
         .await?;
     let scope = store.org(&operator(), org.id).await?;
-    let rows = (1..=users)
-        .map(|n| ImportRow {
-            line: n as usize,
-            email: bench_scenario::user(n),
+    let rows = addresses
+        .iter()
+        .enumerate()
+        .map(|(i, email)| ImportRow {
+            line: i + 1,
+            email: email.clone(),
             ..Default::default()
         })
         .collect();
     let imported = scope.users().import(rows).await?;
-    if imported.inserted != users as usize {
-        bail!("the import added {} of {users} users", imported.inserted);
+    if imported.inserted != addresses.len() {
+        bail!(
+            "the import added {} of {} users",
+            imported.inserted,
+            addresses.len()
+        );
     }
     scope
         .email_config()
@@ -77,13 +84,12 @@ pub async fn create(
             saved: true,
         })
         .await?;
-    let addresses: Vec<String> = (1..=users).map(bench_scenario::user).collect();
     scope
         .users()
-        .activate(&UserSelection::Emails(addresses.clone()), true)
+        .activate(&UserSelection::Emails(addresses.to_vec()), true)
         .await?;
     let mut ids = Vec::with_capacity(addresses.len());
-    for address in &addresses {
+    for address in addresses {
         ids.push(scope.users().get_by_email(address).await?.id);
     }
     Ok((org.id, ids))

@@ -3,6 +3,7 @@
 
 use super::check_run::{OPERATOR_PASSWORD, login};
 use super::machine::Machine;
+use super::percentiles::{Percentiles, percentiles};
 use super::report::write_section;
 use anyhow::{Context, bail};
 use impersync_admin::{AdminOptions, AdminState};
@@ -26,13 +27,6 @@ pub struct UsersPageBenchArgs {
 
 /// The latency target for one page, in milliseconds.
 const TARGET_MS: f64 = 300.0;
-
-/// p50, p95 and max of the latencies, in milliseconds.
-fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {
-    ms.sort_by(f64::total_cmp);
-    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.95), ms[ms.len() - 1])
-}
 
 /// Runs the benchmark and writes its section.
 pub async fn run(args: UsersPageBenchArgs) -> anyhow::Result<()> {
@@ -130,7 +124,7 @@ pub async fn run(args: UsersPageBenchArgs) -> anyhow::Result<()> {
                 bail!("{path} answered {status} without {expected}");
             }
         }
-        let (p50, p95, max) = summary(ms);
+        let Percentiles { p50, p95, max } = percentiles(ms).context("no request was timed")?;
         all_met &= max < TARGET_MS;
         eprintln!("{name}: p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms");
         lines.push(format!(
