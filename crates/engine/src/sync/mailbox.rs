@@ -8,8 +8,9 @@
 //! that outlasts those retries resumes at the last committed page. SyncFolderItems then reports
 //! up to [`MAX_CHANGES_PER_CALL`] changes per call with ids only; the created and updated
 //! items are read with GetItem in batches, and each page (items, feed rows and the new
-//! SyncState) is committed in one transaction before the next call, only while the lease is
-//! held (the caller renews it on a timer). When Exchange refuses the stored SyncState (`ErrorInvalidSyncStateData`) the
+//! SyncState) is committed atomically through the round's [`CommitQueue`] (group commit with
+//! other mailboxes' pages) before the next call, only while the lease is held (the caller
+//! renews it on a timer); a page without changes is not written. When Exchange refuses the stored SyncState (`ErrorInvalidSyncStateData`) the
 //! folder is synced again from the start and the stored items it no longer holds are
 //! deleted ([`SyncWorker::reconcile`]).
 
