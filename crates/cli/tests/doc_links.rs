@@ -63,10 +63,11 @@ fn check(file: &str, failures: &mut Vec<String>) -> usize {
         } else {
             path.parent().expect("a folder").join(target)
         };
-        let Ok(linked) = std::fs::read_to_string(&target) else {
+        let Ok(linked) = std::fs::read(&target) else {
             failures.push(format!("{file}: `{link}` names no file"));
             continue;
         };
+        let linked = String::from_utf8_lossy(&linked);
         if !fragment.is_empty() && !anchors(&linked).iter().any(|a| a == fragment) {
             failures.push(format!("{file}: `{link}` names no heading"));
         }
