@@ -48,7 +48,8 @@ pub fn rss_mib() -> (f64, f64) {
     )
 }
 
-fn field_kib(text: &str, key: &str) -> Option<u64> {
+/// The number after `key` in a `/proc` text of `key value` lines.
+pub(super) fn field_kib(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next())

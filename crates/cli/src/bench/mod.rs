@@ -5,6 +5,12 @@ mod check_run;
 mod machine;
 mod peer;
 mod report;
+mod scale_out;
+mod scale_out_phase;
+mod scale_out_probe;
+mod scale_out_procs;
+mod scale_out_report;
+mod scale_out_setup;
 mod scenario;
 mod sim;
 mod sim_process;
@@ -19,6 +25,7 @@ mod users_page;
 
 pub use check::{CheckBenchArgs, run as check_access};
 pub use check_run::{CheckRunBenchArgs, run as check_run};
+pub use scale_out::{ScaleOutArgs, run as scale_out};
 pub use sim::{SimBenchArgs, run as sim};
 pub use sync_initial::{SyncInitialArgs, run as sync_initial};
 pub use sync_poll::{SyncPollArgs, run as sync_poll};
@@ -39,4 +46,6 @@ pub enum BenchCommand {
     SyncInitial(SyncInitialArgs),
     /// One poll of 10,000 synced mailboxes in which nothing changed: seconds, requests.
     SyncPoll(SyncPollArgs),
+    /// 100,000 mailboxes in 1,000 organisations on PostgreSQL, synced by `impersync worker` processes.
+    ScaleOut(ScaleOutArgs),
 }
