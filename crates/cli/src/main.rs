@@ -86,6 +86,9 @@ async fn main() {
         Command::Bench(bench::BenchCommand::SyncInitial(args)) => {
             bench::sync_initial(args).await.map(|()| 0)
         }
+        Command::Bench(bench::BenchCommand::ScaleOut(args)) => {
+            bench::scale_out(args).await.map(|()| 0)
+        }
         Command::Bench(bench::BenchCommand::SyncPoll(args)) => {
             bench::sync_poll(args).await.map(|()| 0)
         }

@@ -60,7 +60,8 @@ pub fn peak_rss_of(pid: u32) -> f64 {
     field_kib(&status, "VmHWM:").map_or(0.0, |k| k as f64 / 1024.0)
 }
 
-fn field_kib(text: &str, key: &str) -> Option<u64> {
+/// The number after `key` in a `/proc` text of `key value` lines.
+pub(super) fn field_kib(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next())

@@ -14,6 +14,12 @@ mod percentiles;
 mod pg_workers;
 mod poll_changed;
 pub(crate) mod report;
+mod scale_out;
+mod scale_out_phase;
+mod scale_out_probe;
+mod scale_out_procs;
+mod scale_out_report;
+mod scale_out_setup;
 pub(crate) mod scenario;
 mod sim;
 mod sim_process;
@@ -29,6 +35,7 @@ mod users_page;
 pub use all::{AllArgs, run as all};
 pub use check::{CheckBenchArgs, run as check_access};
 pub use check_run::{CheckRunBenchArgs, run as check_run};
+pub use scale_out::{ScaleOutArgs, run as scale_out};
 pub use sim::{SimBenchArgs, run as sim};
 pub use sync_initial::{SyncInitialArgs, run as sync_initial};
 pub use sync_poll::{SyncPollArgs, run as sync_poll};
@@ -51,4 +58,6 @@ pub enum BenchCommand {
     SyncPoll(SyncPollArgs),
     /// Every scenario with its exchangelib peer in one run: report, chart, README ratios.
     All(AllArgs),
+    /// 100,000 mailboxes in 1,000 organisations on PostgreSQL, synced by `impersync worker` processes.
+    ScaleOut(ScaleOutArgs),
 }
