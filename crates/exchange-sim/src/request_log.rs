@@ -28,6 +28,8 @@ pub struct LogEntry {
     pub status: u16,
     /// The EWS response code or fault code, if any.
     pub response_code: Option<String>,
+    /// Bytes of the request's body.
+    pub request_bytes: u64,
 }
 
 /// The log.

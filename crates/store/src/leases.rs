@@ -16,14 +16,18 @@ use crate::ids::{OrgId, UserId};
 use crate::mailboxes::{Lease, MailboxState, SyncFailure};
 use crate::store::Conn;
 
+/// The due mailboxes a claim takes, first due first. The user's activation and the
+/// organisation's saved configuration are looked up per due row (subqueries, not joins), so
+/// the plan reads `mailbox_sync_due` in order and stops after `$2` rows even when the
+/// planner's statistics are stale, as they are after a bulk activation.
 macro_rules! claim_select {
     ($lock:literal) => {
         concat!(
-            "SELECT m.user_id, m.org_id, m.lease_owner, u.email FROM mailbox_sync m \
-             JOIN users u ON u.id = m.user_id \
-             JOIN email_configs c ON c.org_id = m.org_id \
-             WHERE m.next_due_at <= $1 AND u.sync_enabled = 1 AND c.saved = 1 \
-             AND (m.lease_owner IS NULL OR m.lease_expires_at <= $1) \
+            "SELECT m.user_id, m.org_id, m.lease_owner, \
+             (SELECT u.email FROM users u WHERE u.id = m.user_id) AS email FROM mailbox_sync m \
+             WHERE m.next_due_at <= $1 AND (m.lease_owner IS NULL OR m.lease_expires_at <= $1) \
+             AND (SELECT u.sync_enabled FROM users u WHERE u.id = m.user_id) = 1 \
+             AND (SELECT c.saved FROM email_configs c WHERE c.org_id = m.org_id) = 1 \
              ORDER BY m.next_due_at, m.user_id LIMIT $2",
             $lock
         )

@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "feed_item_index",
         sql: include_str!("../migrations/0006_feed_item_index.sql"),
     },
+    Migration {
+        version: 7,
+        name: "claim_order",
+        sql: include_str!("../migrations/0007_claim_order.sql"),
+    },
 ];
 
 /// What a migration run did.

@@ -129,14 +129,7 @@ impl Run<'_> {
     }
 
     async fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        Snapshot::take(
-            self.probe,
-            self.pg_pid,
-            self.sim.pid(),
-            &self.sim.base_url,
-            self.worker_cpu(),
-        )
-        .await
+        Snapshot::take(self.probe, self.pg_pid, self.sim, self.worker_cpu()).await
     }
 
     /// How many mailboxes have synced at or after `since`, or `None` once all have;

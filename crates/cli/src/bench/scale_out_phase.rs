@@ -3,7 +3,7 @@
 
 use super::scale_out_probe::{Claims, Probe, ServerFigures};
 use super::scale_out_procs::{ProcStats, postgres_cpu_secs};
-use anyhow::Context;
+use super::sim_process::{SimProcess, requests_served};
 use std::time::Duration;
 
 /// How long the server's statistics may lag a commit.
@@ -25,34 +25,34 @@ pub struct Snapshot {
     /// Bytes of the simulator's request-log answer read for `requests` (the simulator
     /// wrote them; they are not EWS traffic).
     pub log_bytes: u64,
+    /// The logged requests (the simulator keeps the latest 10,000): number and body bytes.
+    pub logged: Vec<(u64, u64)>,
 }
 
 impl Snapshot {
-    /// Takes a snapshot: the simulator at `sim_pid`/`sim_base`, the workers' CPU seconds
-    /// `worker_cpu_secs`, the server through `probe` (its backend `pg_pid`).
+    /// Takes a snapshot: the simulator `sim`, the workers' CPU seconds `worker_cpu_secs`,
+    /// the server through `probe` (its backend `pg_pid`).
     pub async fn take(
         probe: &Probe,
         pg_pid: u32,
-        sim_pid: u32,
-        sim_base: &str,
+        sim: &SimProcess,
         worker_cpu_secs: f64,
     ) -> anyhow::Result<Self> {
         tokio::time::sleep(STATS_DELAY).await;
-        let sim = ProcStats::read(sim_pid);
-        let body = reqwest::get(format!("{sim_base}/_sim/requests"))
-            .await?
-            .error_for_status()?
-            .bytes()
-            .await?;
-        let log: Vec<serde_json::Value> =
-            serde_json::from_slice(&body).context("the simulator's request log is not JSON")?;
+        let stats = ProcStats::read(sim.pid());
+        let (log, log_bytes) = sim.request_log().await?;
+        let logged = log
+            .iter()
+            .filter_map(|e| Some((e["seq"].as_u64()?, e["request_bytes"].as_u64()?)))
+            .collect();
         Ok(Self {
-            sim,
+            sim: stats,
             worker_cpu_secs,
             pg_cpu_secs: postgres_cpu_secs(pg_pid),
             server: probe.server_figures().await?,
-            requests: log.last().and_then(|e| e["seq"].as_u64()).unwrap_or(0),
-            log_bytes: body.len() as u64,
+            requests: requests_served(&log),
+            log_bytes,
+            logged,
         })
     }
 }
@@ -68,7 +68,8 @@ pub struct Phase {
     pub claims: Claims,
     /// EWS requests.
     pub requests: u64,
-    /// Bytes the simulator read (requests).
+    /// Request body bytes: the phase's requests times the mean body of those of its
+    /// requests still in the simulator's log.
     pub bytes_in: u64,
     /// Bytes the simulator wrote (responses).
     pub bytes_out: u64,
@@ -96,7 +97,7 @@ impl Phase {
             secs,
             claims,
             requests: end.requests - start.requests,
-            bytes_in: end.sim.read_bytes.saturating_sub(start.sim.read_bytes),
+            bytes_in: request_bytes(&end.logged, start.requests, end.requests - start.requests),
             bytes_out: end
                 .sim
                 .written_bytes
@@ -111,5 +112,31 @@ impl Phase {
     /// `value` per mailbox of the phase.
     pub fn per_mailbox(&self, value: f64) -> f64 {
         value / (self.mailboxes.max(1) as f64)
+    }
+}
+
+/// `requests` requests' body bytes: their number times the mean body of the `logged`
+/// requests numbered after `after`.
+fn request_bytes(logged: &[(u64, u64)], after: u64, requests: u64) -> u64 {
+    let bodies: Vec<u64> = logged
+        .iter()
+        .filter(|(seq, _)| *seq > after)
+        .map(|(_, bytes)| *bytes)
+        .collect();
+    if bodies.is_empty() {
+        return 0;
+    }
+    requests * bodies.iter().sum::<u64>() / bodies.len() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_bytes;
+
+    #[test]
+    fn request_bytes_scale_the_mean_logged_body_of_the_phase() {
+        let logged = [(9, 5_000), (10, 100), (11, 300)];
+        assert_eq!(request_bytes(&logged, 9, 1_000), 200_000);
+        assert_eq!(request_bytes(&logged, 11, 5), 0);
     }
 }

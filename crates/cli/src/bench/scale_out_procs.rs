@@ -1,5 +1,5 @@
 //! The processes of `bench scale-out`: `impersync worker` children, and what `/proc` says
-//! about a process (peak RSS, CPU time, bytes read and written).
+//! about a process (peak RSS, CPU time, bytes written).
 
 use super::machine::field_kib;
 use anyhow::Context;
@@ -108,8 +108,6 @@ pub struct ProcStats {
     pub peak_rss_mib: f64,
     /// User + system CPU time, seconds (with reaped children's when `children` was asked).
     pub cpu_secs: f64,
-    /// Bytes read by system calls (`rchar`: sockets and files).
-    pub read_bytes: u64,
     /// Bytes written by system calls (`wchar`).
     pub written_bytes: u64,
 }
@@ -123,7 +121,6 @@ impl ProcStats {
         Self {
             peak_rss_mib: field_kib(&status, "VmHWM:").map_or(0.0, |k| k as f64 / 1024.0),
             cpu_secs: stat.own_secs(),
-            read_bytes: field_kib(&io, "rchar:").unwrap_or(0),
             written_bytes: field_kib(&io, "wchar:").unwrap_or(0),
         }
     }

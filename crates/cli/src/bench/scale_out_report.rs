@@ -91,13 +91,17 @@ fn rows(out: &mut String, phases: [&Phase; 2]) {
     line(out, "EWS requests per mailbox", &|p| {
         format!("{:.2}", p.per_mailbox(p.requests as f64))
     });
-    line(out, "EWS bytes per mailbox, requests / responses", &|p| {
-        format!(
-            "{:.0} / {:.0}",
-            p.per_mailbox(p.bytes_in as f64),
-            p.per_mailbox(p.bytes_out as f64)
-        )
-    });
+    line(
+        out,
+        "EWS bytes per mailbox, request bodies / responses",
+        &|p| {
+            format!(
+                "{:.0} / {:.0}",
+                p.per_mailbox(p.bytes_in as f64),
+                p.per_mailbox(p.bytes_out as f64)
+            )
+        },
+    );
     line(out, "CPU ms per mailbox: workers", &|p| {
         format!("{:.2}", p.per_mailbox(p.worker_cpu * 1e3))
     });
@@ -155,8 +159,10 @@ impl Report {
              How it is measured: a trigger on `mailbox_sync` (installed by the benchmark, not part of the \
              product) logs every lease claim with its claim time and the mailbox's due time, in the claim's \
              transaction; claims per second and queue lag (claim time − due time) come from that log. CPU, \
-             peak RSS (`VmHWM`) and bytes from `/proc` (the simulator's `rchar`/`wchar`: EWS over plain HTTP \
-             on loopback); commits, rows and WAL from `pg_stat_database`, `pg_stat_user_tables` and \
+             peak RSS (`VmHWM`) and response bytes from `/proc` (the simulator's `wchar`: EWS over plain \
+             HTTP on loopback, headers included); request bytes are the phase's requests times the mean body \
+             of those of them still in the simulator's request log (its latest 10,000), headers not included; \
+             commits, rows and WAL from `pg_stat_database`, `pg_stat_user_tables` and \
              `pg_current_wal_lsn()`.\n\n\
              | measure | initial sync | poll round |\n|---|---|---|\n",
             orgs = a.orgs,

@@ -3,12 +3,9 @@
 //! each with its email configuration (the shared service account) and every user activated.
 
 use super::scenario::{self as bench_scenario, FolderItems};
-use super::sync_org::operator;
-use anyhow::{Context, bail};
-use impersync_store::{
-    AccessType, EmailSettings, ExchangeAuth, ImportRow, NewOrganisation, SecretString,
-    SecretUpdate, Store, UserSelection,
-};
+use super::sync_org;
+use anyhow::Context;
+use impersync_store::Store;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -43,14 +40,14 @@ pub async fn create_orgs(
     orgs: u32,
     per_org: u32,
 ) -> anyhow::Result<()> {
-    let ews_url: Arc<str> = format!("{sim_base}/EWS/Exchange.asmx").into();
+    let sim_base: Arc<str> = sim_base.into();
     let mut tasks = JoinSet::new();
     for org in 0..orgs {
         if tasks.len() >= SETUP_CONCURRENCY {
             tasks.join_next().await.context("a setup task")???;
         }
-        let (store, ews_url) = (store.clone(), ews_url.clone());
-        tasks.spawn(async move { create_org(&store, &ews_url, org, per_org).await });
+        let (store, sim_base) = (store.clone(), sim_base.clone());
+        tasks.spawn(async move { create_org(&store, &sim_base, org, per_org).await });
     }
     while let Some(done) = tasks.join_next().await {
         done??;
@@ -58,55 +55,10 @@ pub async fn create_orgs(
     Ok(())
 }
 
-async fn create_org(store: &Store, ews_url: &str, org: u32, per_org: u32) -> anyhow::Result<()> {
-    let created = store
-        .organisations(&operator())
-        .create(NewOrganisation {
-            name: format!("Tenant {:04}", org + 1),
-            domains: vec!["bench.test".into()],
-        })
-        .await?;
-    let scope = store.org(&operator(), created.id).await?;
+async fn create_org(store: &Store, sim_base: &str, org: u32, per_org: u32) -> anyhow::Result<()> {
     let addresses: Vec<String> = members(org, per_org).map(bench_scenario::user).collect();
-    let rows = addresses
-        .iter()
-        .enumerate()
-        .map(|(line, email)| ImportRow {
-            line: line + 1,
-            email: email.clone(),
-            ..Default::default()
-        })
-        .collect();
-    let imported = scope.users().import(rows).await?;
-    if imported.inserted != per_org as usize {
-        bail!(
-            "organisation {}: the import added {} of {per_org} users",
-            org + 1,
-            imported.inserted
-        );
-    }
-    scope
-        .email_config()
-        .save(EmailSettings {
-            access: AccessType::ExchangeImpersonation {
-                logon: bench_scenario::SERVICE_ACCOUNT.into(),
-                auth: ExchangeAuth::Basic,
-                password: SecretUpdate::Set(SecretString::new(bench_scenario::PASSWORD)),
-            },
-            ews_url: Some(ews_url.to_string()),
-            autodiscover: false,
-            tls_policy: "verify".into(),
-            id_type: "PrimarySmtpAddress".into(),
-            folders: Vec::new(),
-            poll_interval_secs: POLL_INTERVAL_SECS,
-            lab: true,
-            saved: true,
-        })
-        .await?;
-    scope
-        .users()
-        .activate(&UserSelection::Emails(addresses), true)
-        .await?;
+    let name = format!("Tenant {:04}", org + 1);
+    sync_org::create_named(store, &name, sim_base, &addresses, POLL_INTERVAL_SECS).await?;
     Ok(())
 }
 

@@ -52,14 +52,19 @@ impl SimProcess {
     /// How many EWS requests the simulator has served so far (its request log numbers
     /// every one).
     pub async fn ews_requests(&self) -> anyhow::Result<u64> {
+        Ok(requests_served(&self.request_log().await?.0))
+    }
+
+    /// The simulator's request log (its latest entries) and the bytes of its answer.
+    pub async fn request_log(&self) -> anyhow::Result<(Vec<serde_json::Value>, u64)> {
         let body = reqwest::get(format!("{}/_sim/requests", self.base_url))
             .await?
             .error_for_status()?
             .bytes()
             .await?;
-        let log: Vec<serde_json::Value> =
+        let log =
             serde_json::from_slice(&body).context("the simulator's request log is not JSON")?;
-        Ok(log.last().and_then(|e| e["seq"].as_u64()).unwrap_or(0))
+        Ok((log, body.len() as u64))
     }
 
     /// The simulator's process id.
@@ -73,4 +78,9 @@ impl Drop for SimProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// How many requests a simulator whose request log ends with `log` has served.
+pub fn requests_served(log: &[serde_json::Value]) -> u64 {
+    log.last().and_then(|e| e["seq"].as_u64()).unwrap_or(0)
 }

@@ -41,10 +41,28 @@ pub async fn create(
     addresses: &[String],
     poll_interval_secs: u32,
 ) -> anyhow::Result<(OrgId, Vec<UserId>)> {
+    let org = create_named(store, "Bench", sim_base, addresses, poll_interval_secs).await?;
+    let scope = store.org(&operator(), org).await?;
+    let mut ids = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        ids.push(scope.users().get_by_email(address).await?.id);
+    }
+    Ok((org, ids))
+}
+
+/// Creates the organisation `name` with the generated mailboxes at `addresses`, configured
+/// for the simulator at `sim_base` with `poll_interval_secs`, every user activated.
+pub async fn create_named(
+    store: &Store,
+    name: &str,
+    sim_base: &str,
+    addresses: &[String],
+    poll_interval_secs: u32,
+) -> anyhow::Result<OrgId> {
     let org = store
         .organisations(&operator())
         .create(NewOrganisation {
-            name: "Bench".into(),
+            name: name.into(),
             domains: vec!["bench.test".into()],
         })
         .await?;
@@ -61,7 +79,7 @@ pub async fn create(
     let imported = scope.users().import(rows).await?;
     if imported.inserted != addresses.len() {
         bail!(
-            "the import added {} of {} users",
+            "{name}: the import added {} of {} users",
             imported.inserted,
             addresses.len()
         );
@@ -88,11 +106,7 @@ pub async fn create(
         .users()
         .activate(&UserSelection::Emails(addresses.to_vec()), true)
         .await?;
-    let mut ids = Vec::with_capacity(addresses.len());
-    for address in addresses {
-        ids.push(scope.users().get_by_email(address).await?.id);
-    }
-    Ok((org.id, ids))
+    Ok(org.id)
 }
 
 /// How many items the store holds for `user` in `folder`.

@@ -46,6 +46,7 @@ pub async fn handle(
             .map(str::to_string),
         status: 200,
         response_code: None,
+        request_bytes: body.len() as u64,
     };
     let mut slot = None;
     let response = serve(&sim, &conn, action, &headers, &body, &mut entry, &mut slot);
