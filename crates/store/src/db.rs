@@ -23,6 +23,11 @@ const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 60000";
 /// the sync tables were still empty (a sequential scan), which gets slower with every row.
 const POSTGRES_CUSTOM_PLANS: &str = "SET plan_cache_mode = force_custom_plan";
 
+/// No JIT compilation of queries. The store's statements are short and read few rows, but
+/// a claim's plan carries the cost of scanning every due row (it stops after a batch), and
+/// above `jit_above_cost` PostgreSQL would spend most of a second compiling it each time.
+const POSTGRES_NO_JIT: &str = "SET jit = off";
+
 /// Each connection's page cache: 32 MiB (SQLite's default is 2 MiB), so that the indexes
 /// a sync writes into (items and change feed by item id, in random order) stay in memory
 /// instead of being read back from the file for every row.
@@ -137,7 +142,10 @@ impl Db {
         } else {
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
-                    sqlx::query(POSTGRES_CUSTOM_PLANS).execute(conn).await?;
+                    sqlx::query(POSTGRES_CUSTOM_PLANS)
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(POSTGRES_NO_JIT).execute(conn).await?;
                     Ok(())
                 })
             });

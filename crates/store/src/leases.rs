@@ -16,22 +16,54 @@ use crate::ids::{OrgId, UserId};
 use crate::mailboxes::{Lease, MailboxState, SyncFailure};
 use crate::store::Conn;
 
-/// The due mailboxes a claim takes, first due first. The user's activation and the
-/// organisation's saved configuration are looked up per due row (subqueries, not joins), so
-/// the plan reads `mailbox_sync_due` in order and stops after `$2` rows even when the
-/// planner's statistics are stale, as they are after a bulk activation.
+/// The condition, on a `mailbox_sync m` row, that a claim may take the mailbox once it is
+/// due: its user is activated and its organisation's configuration is saved. Looked up per
+/// row (subqueries, not joins), so that plans read `mailbox_sync_due` in order and stop
+/// after the rows they need even when the planner's statistics are stale, as they are
+/// after a bulk activation.
+macro_rules! claimable {
+    () => {
+        "(SELECT u.sync_enabled FROM users u WHERE u.id = m.user_id) = 1 \
+         AND (SELECT c.saved FROM email_configs c WHERE c.org_id = m.org_id) = 1"
+    };
+}
+
+/// The due mailboxes a claim takes, first due first.
 macro_rules! claim_select {
     ($lock:literal) => {
         concat!(
             "SELECT m.user_id, m.org_id, m.lease_owner, \
              (SELECT u.email FROM users u WHERE u.id = m.user_id) AS email FROM mailbox_sync m \
              WHERE m.next_due_at <= $1 AND (m.lease_owner IS NULL OR m.lease_expires_at <= $1) \
-             AND (SELECT u.sync_enabled FROM users u WHERE u.id = m.user_id) = 1 \
-             AND (SELECT c.saved FROM email_configs c WHERE c.org_id = m.org_id) = 1 \
-             ORDER BY m.next_due_at, m.user_id LIMIT $2",
+             AND ",
+            claimable!(),
+            " ORDER BY m.next_due_at, m.user_id LIMIT $2",
             $lock
         )
     };
+}
+
+/// When the next claimable mailbox is due (Unix ms): the earliest due time of the
+/// claimable mailboxes, a held lease counting from its expiry. `None` when nothing is
+/// scheduled. Each half reads the first rows of its index (`mailbox_sync_due`,
+/// `mailbox_sync_leased`).
+pub(crate) async fn next_due_at(db: &Db) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT (SELECT m.next_due_at FROM mailbox_sync m WHERE m.next_due_at IS NOT NULL \
+         AND (m.lease_owner IS NULL OR m.lease_expires_at IS NULL \
+         OR m.lease_expires_at <= m.next_due_at) AND ",
+        claimable!(),
+        " ORDER BY m.next_due_at LIMIT 1) AS due, \
+         (SELECT m.lease_expires_at FROM mailbox_sync m WHERE m.lease_owner IS NOT NULL \
+         AND m.lease_expires_at > m.next_due_at AND ",
+        claimable!(),
+        " ORDER BY m.lease_expires_at LIMIT 1) AS lease_end"
+    ))
+    .fetch_one(&db.pool)
+    .await?;
+    let due: Option<i64> = row.try_get("due")?;
+    let lease_end: Option<i64> = row.try_get("lease_end")?;
+    Ok(due.into_iter().chain(lease_end).min())
 }
 
 /// The lease's end, `lease_for` after `now`.

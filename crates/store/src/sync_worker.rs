@@ -161,7 +161,7 @@ impl<'s> SyncWorker<'s> {
     /// When the next mailbox is due (Unix ms), a held lease counting from its expiry;
     /// `None` when none is scheduled. A worker sleeps until then.
     pub async fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
-        schedule::next_due_at(self.store.db()).await
+        leases::next_due_at(self.store.db()).await
     }
 
     /// Puts every mailbox of `org` into needs attention with `failure` (e.g. the service

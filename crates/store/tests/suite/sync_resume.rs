@@ -109,3 +109,42 @@ async fn a_new_microsoft_365_sign_in_resumes_the_organisation(db: &TestDb) {
     assert_eq!(claimed[0].user, users[0]);
 }
 store_test!(a_new_microsoft_365_sign_in_resumes_the_organisation);
+
+async fn a_held_lease_counts_from_its_end_in_the_next_due_time(db: &TestDb) {
+    let store = db.open().await;
+    let (org, _) = contoso(&store, &["a@contoso.test", "b@contoso.test"]).await;
+    let w = worker(&store);
+    let t0 = now_millis() + 1000;
+    let first = w
+        .claim_due("w1", 1, Duration::from_secs(30), t0)
+        .await
+        .unwrap();
+    let due = w.next_due_at().await.unwrap().unwrap();
+    assert!(due <= t0, "the unclaimed mailbox is still due: {due}");
+
+    let second = w
+        .claim_due("w1", 1, Duration::from_secs(20), t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.next_due_at().await.unwrap(),
+        Some(t0 + 20_000),
+        "both are leased: the first lease to end"
+    );
+    w.finish_failed(&second[0], &failure("Throttled"), Some(t0 + 90_000), false, t0)
+        .await
+        .unwrap();
+    assert_eq!(w.next_due_at().await.unwrap(), Some(t0 + 30_000));
+    w.finish_failed(&first[0], &failure("Throttled"), Some(t0 + 60_000), false, t0)
+        .await
+        .unwrap();
+    assert_eq!(w.next_due_at().await.unwrap(), Some(t0 + 60_000));
+
+    // A mailbox of an organisation whose configuration is not saved is not claimable.
+    let scope = store.org(&operator(), org).await.unwrap();
+    let mut draft = exchange(SecretUpdate::Keep);
+    draft.saved = false;
+    scope.email_config().save(draft).await.unwrap();
+    assert_eq!(w.next_due_at().await.unwrap(), None);
+}
+store_test!(a_held_lease_counts_from_its_end_in_the_next_due_time);
