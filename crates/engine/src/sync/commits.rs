@@ -6,7 +6,8 @@
 
 use super::mailbox::SyncError;
 use impersync_store::{
-    Lease, PageReport, PreparedPage, SyncWorker, SyncWrite, SyncWritten, now_millis,
+    Lease, PageReport, PreparedPage, Principal, Store, SyncWorker, SyncWrite, SyncWritten,
+    now_millis,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -65,8 +66,17 @@ impl CommitQueue {
 }
 
 impl Committer {
-    /// Commits groups until every [`CommitQueue`] is dropped.
-    pub(super) async fn run(mut self, worker: &SyncWorker<'_>) {
+    /// Commits groups on `store` as `principal` (a system principal) until every
+    /// [`CommitQueue`] is dropped. Run as its own task: the mailbox tasks' work (reading
+    /// and decoding answers, preparing pages) then never delays a commit.
+    pub(super) async fn run_on(self, store: Store, principal: Principal) {
+        match store.sync_worker(&principal) {
+            Ok(worker) => self.run(&worker).await,
+            Err(e) => tracing::error!(error = %e, "sync: the committer cannot write"),
+        }
+    }
+
+    async fn run(mut self, worker: &SyncWorker<'_>) {
         let mut jobs = Vec::with_capacity(MAX_GROUP);
         while self.receiver.recv_many(&mut jobs, MAX_GROUP).await > 0 {
             let (writes, replies): (Vec<SyncWrite>, Vec<Reply>) = jobs.drain(..).unzip();

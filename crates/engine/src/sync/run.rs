@@ -9,8 +9,6 @@ use super::mailbox::{DEFAULT_FOLDERS, MailboxReport, MailboxSync, SyncError};
 use super::worker::WorkerOptions;
 use crate::Engine;
 use crate::org_client::{ClientPlan, OrgClientError};
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 use impersync_exchange::{ExchangeClient, ExchangeError, Impersonate, OutcomeClass};
 use impersync_store::{
     AccessType, EmailCredentials, Lease, OrgId, Principal, StoreError, SyncFailure, SyncWorker,
@@ -20,6 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OnceCell, Semaphore};
+use tokio::task::JoinSet;
 use tracing::Instrument;
 
 /// How long a claim (and each renewal) holds a mailbox.
@@ -79,14 +78,15 @@ impl Engine {
             .claim_due(owner, limit, options.lease_for, now_millis())
             .await?;
         self.metrics().claimed(&leases);
-        Ok(self.sync_leases(&worker, &options, leases).await)
+        Ok(self.sync_leases(&options, leases).await)
     }
 
-    /// Syncs claimed mailboxes, `options.concurrency` at a time, each organisation's client
-    /// built once; every lease is renewed on a timer from the start, queued or not.
+    /// Syncs claimed mailboxes, `options.concurrency` at a time, each in its own task (so
+    /// that their answers are read and decoded on every CPU) and each organisation's client
+    /// built once; every lease is renewed on a timer from the start, queued or not. The
+    /// pages go to one committer task. Dropping the returned future stops every task.
     pub(super) async fn sync_leases(
         &self,
-        worker: &SyncWorker<'_>,
         options: &WorkerOptions,
         leases: Vec<Lease>,
     ) -> Vec<MailboxOutcome> {
@@ -95,47 +95,41 @@ impl Engine {
         for lease in &leases {
             by_org.entry(lease.org).or_default().push(lease.clone());
         }
-        let setups: BTreeMap<OrgId, OnceCell<OrgSetup>> =
-            by_org.keys().map(|org| (*org, OnceCell::new())).collect();
-        let permits = Semaphore::new(options.concurrency.max(1));
+        let round = Arc::new(Round {
+            engine: self.clone(),
+            setups: by_org.keys().map(|org| (*org, OnceCell::new())).collect(),
+            by_org,
+            permits: Semaphore::new(options.concurrency.max(1)),
+            lease_for: options.lease_for,
+            principal,
+        });
         let (queue, committer) = commit_queue();
-        let (permits, setups, by_org, principal) = (&permits, &setups, &by_org, &principal);
-        let mailboxes = leases
-            .into_iter()
-            .map(|lease| {
-                let org = lease.org;
-                let span = tracing::info_span!(
-                    "mailbox_sync",
-                    org = %org,
-                    mailbox = %lease.user,
-                    email = %lease.email
-                );
-                let held = lease.clone();
-                let commits = queue.clone();
-                let work = async move {
-                    let _permit = permits.acquire().await;
-                    let setup = setups[&org]
-                        .get_or_init(|| self.org_setup(principal, org, &by_org[&org]))
-                        .await;
-                    self.sync_one(worker, &commits, setup, lease).await
-                };
-                let lease_for = options.lease_for;
-                async move {
-                    tokio::select! {
-                        biased;
-                        outcome = work => outcome,
-                        lost = keep_lease(worker, &held, lease_for) => {
-                            tracing::info!("sync: lease lost; stopped without writing");
-                            MailboxOutcome::lost(&held, &lost)
-                        }
-                    }
-                }
-                .instrument(span)
-            })
-            .collect::<FuturesUnordered<_>>()
-            .collect::<Vec<_>>();
+        let mut committing = JoinSet::new();
+        committing.spawn(committer.run_on(self.store().clone(), round.principal.clone()));
+        let mut tasks = JoinSet::new();
+        for lease in leases {
+            let span = tracing::info_span!(
+                "mailbox_sync",
+                org = %lease.org,
+                mailbox = %lease.user,
+                email = %lease.email
+            );
+            let work = Arc::clone(&round).mailbox(lease, queue.clone());
+            tasks.spawn(work.instrument(span));
+        }
         drop(queue);
-        let (outcomes, ()) = tokio::join!(mailboxes, committer.run(worker));
+        let mut outcomes = Vec::with_capacity(tasks.len());
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(e) => tracing::error!(error = %e, "sync: a mailbox task failed"),
+            }
+        }
+        while let Some(done) = committing.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "sync: the committer failed");
+            }
+        }
         outcomes
     }
 
@@ -279,14 +273,63 @@ impl Engine {
     }
 }
 
+/// What the mailbox tasks of one round share.
+struct Round {
+    engine: Engine,
+    principal: Principal,
+    by_org: BTreeMap<OrgId, Vec<Lease>>,
+    setups: BTreeMap<OrgId, OnceCell<OrgSetup>>,
+    permits: Semaphore,
+    lease_for: Duration,
+}
+
+impl Round {
+    /// One mailbox's task: waits for a permit, syncs the mailbox through its
+    /// organisation's client (built by the first task that needs it) and finishes the
+    /// lease, renewing it meanwhile; stops without writing once the lease is lost.
+    async fn mailbox(self: Arc<Self>, lease: Lease, commits: CommitQueue) -> MailboxOutcome {
+        let worker = match self.engine.store().sync_worker(&self.principal) {
+            Ok(worker) => worker,
+            Err(e) => return MailboxOutcome::refused(&lease, &e),
+        };
+        let held = lease.clone();
+        let org = lease.org;
+        let work = async {
+            let _permit = self.permits.acquire().await;
+            let setup = self.setups[&org]
+                .get_or_init(|| {
+                    self.engine
+                        .org_setup(&self.principal, org, &self.by_org[&org])
+                })
+                .await;
+            self.engine.sync_one(&worker, &commits, setup, lease).await
+        };
+        tokio::select! {
+            biased;
+            outcome = work => outcome,
+            lost = keep_lease(&worker, &held, self.lease_for) => {
+                tracing::info!("sync: lease lost; stopped without writing");
+                MailboxOutcome::lost(&held, &lost)
+            }
+        }
+    }
+}
+
 impl MailboxOutcome {
     fn lost(lease: &Lease, error: &StoreError) -> Self {
+        Self {
+            lease_lost: true,
+            ..Self::refused(lease, error)
+        }
+    }
+
+    fn refused(lease: &Lease, error: &StoreError) -> Self {
         Self {
             org: lease.org,
             user: lease.user,
             email: lease.email.clone(),
             result: Err(store_failure(error)),
-            lease_lost: true,
+            lease_lost: false,
         }
     }
 }

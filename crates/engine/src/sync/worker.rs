@@ -129,7 +129,7 @@ impl Engine {
                 continue;
             }
             report.claimed += leases.len() as u64;
-            let round = self.sync_leases(&worker, &options, leases.clone());
+            let round = self.sync_leases(&options, leases.clone());
             tokio::select! {
                 biased;
                 outcomes = round => {

@@ -131,13 +131,25 @@ async fn a_held_lease_counts_from_its_end_in_the_next_due_time(db: &TestDb) {
         Some(t0 + 20_000),
         "both are leased: the first lease to end"
     );
-    w.finish_failed(&second[0], &failure("Throttled"), Some(t0 + 90_000), false, t0)
-        .await
-        .unwrap();
+    w.finish_failed(
+        &second[0],
+        &failure("Throttled"),
+        Some(t0 + 90_000),
+        false,
+        t0,
+    )
+    .await
+    .unwrap();
     assert_eq!(w.next_due_at().await.unwrap(), Some(t0 + 30_000));
-    w.finish_failed(&first[0], &failure("Throttled"), Some(t0 + 60_000), false, t0)
-        .await
-        .unwrap();
+    w.finish_failed(
+        &first[0],
+        &failure("Throttled"),
+        Some(t0 + 60_000),
+        false,
+        t0,
+    )
+    .await
+    .unwrap();
     assert_eq!(w.next_due_at().await.unwrap(), Some(t0 + 60_000));
 
     // A mailbox of an organisation whose configuration is not saved is not claimable.
