@@ -1,13 +1,14 @@
 //! The admin guides' links hold: every relative link in `docs/exchange-setup.md`,
-//! `docs/troubleshooting.md` and `docs/operations.md` (and the README's links to them) names
-//! a file that exists and, with `#anchor`, a heading of that file.
+//! `docs/troubleshooting.md`, `docs/operations.md` and `docs/scaling.md` (and the README's
+//! links to them) names a file that exists and, with `#anchor`, a heading of that file.
 
 use std::path::{Path, PathBuf};
 
-const GUIDES: [&str; 3] = [
+const GUIDES: [&str; 4] = [
     "docs/exchange-setup.md",
     "docs/troubleshooting.md",
     "docs/operations.md",
+    "docs/scaling.md",
 ];
 
 fn root() -> PathBuf {
