@@ -1,6 +1,6 @@
 //! Folder discovery: one GetFolder per mailbox for the configured folders on the first
 //! sync, none on later polls, and a configured folder the mailbox lacks named in the report
-//! while the other folders sync.
+//! and in the mailbox's status while the other folders sync.
 
 mod common;
 
@@ -8,6 +8,7 @@ use common::exact::*;
 use common::org::*;
 use common::*;
 use impersync_engine::{Engine, Network};
+use impersync_store::MailboxState;
 use impersync_testdb::{TestDb, backend_test};
 
 const ALICE: &str = "alice@contoso.test";
@@ -62,9 +63,21 @@ async fn a_missing_folder_is_named_and_the_others_sync(db: &TestDb) {
     assert_exact(&sim, &scope, ALICE, &["inbox", "calendar"]).await;
     let stored = stored_snapshot(&scope, ALICE).await;
     assert!(stored.values().all(|i| i.folder != "archiveinbox"));
+    // The mailbox shows the missing folder with its fix, and is not failing.
+    let alice = scope.users().get_by_email(ALICE).await.unwrap();
+    let status = scope.mailboxes().status(alice.id).await.unwrap().unwrap();
+    assert_eq!((status.state, status.failures), (MailboxState::Idle, 0));
+    let shown = status.last_error.expect("the missing folder is shown");
+    assert_eq!(shown.code.as_deref(), Some("ErrorFolderNotFound"));
+    assert!(shown.message.contains("archiveinbox"), "{shown:?}");
+    assert!(
+        shown
+            .remedy
+            .starts_with("Remove the folder from the organisation's folder list"),
+        "{shown:?}"
+    );
 
     // Later polls ask again only for the missing folder.
-    let alice = scope.users().get_by_email(ALICE).await.unwrap();
     scope.mailboxes().sync_now(alice.id).await.unwrap();
     sim.clear_requests().await;
     let round = engine.sync_due("w1", 10).await.unwrap();

@@ -142,6 +142,9 @@ impl ExchangeError {
             ResponseCode::ErrorExceededConnectionCount => Some(
                 "More requests ran at once than the server's EWSMaxConcurrency allows (27 by default).",
             ),
+            ResponseCode::ErrorFolderNotFound => Some(
+                "Remove the folder from the organisation's folder list, or create it in the mailbox.",
+            ),
             _ => None,
         }
     }

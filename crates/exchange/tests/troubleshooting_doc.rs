@@ -264,7 +264,7 @@ fn the_sharper_fixes_are_the_ones_printed() {
             (code.trim().to_string(), first.trim().to_string())
         })
         .collect();
-    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows.len(), 4, "{rows:?}");
     for (code, first) in rows {
         let error = if code.contains("http://") {
             ExchangeError::UrlRefused(UrlRefused::InsecureHttp(

@@ -193,6 +193,8 @@ pub(crate) enum Finish<'a> {
     Ok {
         /// When it is due next.
         next_due: i64,
+        /// What it could not do, kept as the mailbox's error; `None` clears the error.
+        warning: Option<&'a SyncFailure>,
     },
     /// The sync failed.
     Failed {
@@ -215,14 +217,18 @@ pub(crate) async fn finish(
     now: i64,
 ) -> Result<(), StoreError> {
     let query = match finish {
-        Finish::Ok { next_due } => sqlx::query(update_held!(
-            "state = 'idle', failures = 0, error_outcome = NULL, error_code = NULL, \
-             error_message = NULL, error_remedy = NULL, last_success_at = $3, next_due_at = $4"
+        Finish::Ok { next_due, warning } => sqlx::query(update_held!(
+            "state = 'idle', failures = 0, error_outcome = $5, error_code = $6, \
+             error_message = $7, error_remedy = $8, last_success_at = $3, next_due_at = $4"
         ))
         .bind(lease.user.get())
         .bind(&lease.owner)
         .bind(now)
-        .bind(next_due),
+        .bind(next_due)
+        .bind(warning.map(|w| w.outcome.clone()))
+        .bind(warning.and_then(|w| w.code.clone()))
+        .bind(warning.map(|w| w.message.clone()))
+        .bind(warning.map(|w| w.remedy.clone())),
         Finish::Failed {
             failure,
             next_due,

@@ -79,7 +79,8 @@ pub struct MailboxStatus {
     pub next_due_at: Option<i64>,
     /// Failed syncs since the last success.
     pub failures: i64,
-    /// The last failure, until a sync succeeds.
+    /// The last failure, until a sync succeeds; after a success, what that sync could not
+    /// do (a configured folder the mailbox lacks), if anything.
     pub last_error: Option<SyncFailure>,
     /// When a sync last succeeded (Unix ms).
     pub last_success_at: Option<i64>,

@@ -12,7 +12,7 @@
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::leases::{self, Finish};
-use crate::mailboxes::Lease;
+use crate::mailboxes::{Lease, SyncFailure};
 use crate::prepared_page::PreparedPage;
 use crate::store::Conn;
 use crate::sync_pages::{self, PageReport};
@@ -35,6 +35,9 @@ pub enum SyncWrite {
         lease: Lease,
         /// When the mailbox is due next (Unix ms).
         next_due: i64,
+        /// What the sync could not do although it succeeded (a configured folder the
+        /// mailbox lacks), shown as the mailbox's error until a sync without one.
+        warning: Option<SyncFailure>,
     },
 }
 
@@ -118,9 +121,14 @@ async fn apply(conn: &mut Conn, write: &SyncWrite, now: i64) -> Result<SyncWritt
         SyncWrite::Page { lease, page } => sync_pages::write_page(conn, lease, page, now)
             .await
             .map(SyncWritten::Page),
-        SyncWrite::Finished { lease, next_due } => {
+        SyncWrite::Finished {
+            lease,
+            next_due,
+            warning,
+        } => {
             let finish = Finish::Ok {
                 next_due: *next_due,
+                warning: warning.as_ref(),
             };
             leases::finish(conn, lease, finish, now).await?;
             Ok(SyncWritten::Finished)

@@ -72,6 +72,7 @@ impl<'s> SyncWorker<'s> {
         let write = SyncWrite::Finished {
             lease: lease.clone(),
             next_due,
+            warning: None,
         };
         self.commit_one(write, now).await.map(|_| ())
     }

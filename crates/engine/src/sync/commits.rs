@@ -6,8 +6,8 @@
 
 use super::mailbox::SyncError;
 use impersync_store::{
-    Lease, PageReport, PreparedPage, Principal, Store, SyncWorker, SyncWrite, SyncWritten,
-    now_millis,
+    Lease, PageReport, PreparedPage, Principal, Store, SyncFailure, SyncWorker, SyncWrite,
+    SyncWritten, now_millis,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -47,11 +47,18 @@ impl CommitQueue {
         }
     }
 
-    /// Ends `lease` after a successful sync, due again at `next_due`.
-    pub async fn finished(&self, lease: &Lease, next_due: i64) -> Result<(), SyncError> {
+    /// Ends `lease` after a successful sync, due again at `next_due`, with what the sync
+    /// could not do (`warning`) as the mailbox's error.
+    pub async fn finished(
+        &self,
+        lease: &Lease,
+        next_due: i64,
+        warning: Option<SyncFailure>,
+    ) -> Result<(), SyncError> {
         let write = SyncWrite::Finished {
             lease: lease.clone(),
             next_due,
+            warning,
         };
         self.send(write).await.map(|_| ())
     }

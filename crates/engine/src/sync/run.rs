@@ -5,10 +5,12 @@
 //! attention after a permanent one (a failed sign-in: the whole organisation).
 
 use super::commits::{CommitQueue, commit_queue};
+use super::folders::FolderError;
 use super::mailbox::{DEFAULT_FOLDERS, MailboxReport, MailboxSync, SyncError};
 use super::worker::WorkerOptions;
 use crate::Engine;
 use crate::org_client::{ClientPlan, OrgClientError};
+use impersync_ews::ResponseCode;
 use impersync_exchange::{ExchangeClient, ExchangeError, Impersonate, OutcomeClass};
 use impersync_store::{
     AccessType, EmailCredentials, Lease, OrgId, Principal, StoreError, SyncFailure, SyncWorker,
@@ -188,7 +190,11 @@ impl Engine {
                     Ok(report) => {
                         let wait = poll_delay(settings.poll_interval_secs);
                         let next = now_millis().saturating_add(millis(wait));
-                        commits.finished(&lease, next).await.map(|()| report)
+                        let warning = missing_folders(&report.folder_errors);
+                        commits
+                            .finished(&lease, next, warning)
+                            .await
+                            .map(|()| report)
                     }
                     Err(e) => Err(e),
                 };
@@ -436,6 +442,27 @@ fn sync_failure(e: &SyncError) -> SyncFailure {
                 .into(),
         },
     }
+}
+
+/// The configured folders a mailbox lacks, as one failure to show on the mailbox (it
+/// synced its other folders); `None` when it has them all.
+fn missing_folders(missing: &[FolderError]) -> Option<SyncFailure> {
+    if missing.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{}: {}", m.folder, m.message))
+        .collect();
+    let error = ExchangeError::Response {
+        code: ResponseCode::ErrorFolderNotFound,
+        message: format!(
+            "configured folders not in this mailbox (the others were synced): {}",
+            named.join("; ")
+        ),
+        back_off_ms: None,
+    };
+    Some(exchange_failure(&error))
 }
 
 /// An Exchange failure, classified as for access checks, with its remedy.

@@ -46,6 +46,7 @@ async fn a_group_commits_every_held_write_and_refuses_a_lost_one_alone(db: &Test
         SyncWrite::Finished {
             lease: a.clone(),
             next_due: t0 + 400_000,
+            warning: None,
         },
     ];
     let results = w.commit(&writes, t0 + 32_000).await;
@@ -98,6 +99,7 @@ async fn a_group_commits_every_held_write_and_refuses_a_lost_one_alone(db: &Test
     let b_done = SyncWrite::Finished {
         lease: b,
         next_due: t0 + 400_000,
+        warning: None,
     };
     assert!(w.commit(&[b_done], t0 + 33_000).await[0].is_ok());
 }

@@ -5,7 +5,8 @@ use crate::common::{
     store_test, sync_org, worker,
 };
 use impersync_store::{
-    MailboxState, Principal, StoreError, SyncFailure, UserSelection, now_millis,
+    MailboxState, Principal, StoreError, SyncFailure, SyncWrite, SyncWritten, UserSelection,
+    now_millis,
 };
 use std::time::Duration;
 
@@ -156,7 +157,29 @@ async fn finishing_records_the_outcome_and_the_next_due_time(db: &TestDb) {
     // A released mailbox stays due.
     let lease = claim(&store, "w1", done + 300_000).await.remove(0);
     w.release(&lease, done + 300_001).await.unwrap();
-    assert_eq!(claim(&store, "w2", done + 300_002).await.len(), 1);
+    let lease = claim(&store, "w2", done + 300_002).await.remove(0);
+
+    // A success that could not do everything keeps what it missed as the error.
+    let missing = SyncFailure {
+        outcome: "ServerError".into(),
+        code: Some("ErrorFolderNotFound".into()),
+        message: "configured folders not in this mailbox: archiveinbox".into(),
+        remedy: "Remove the folder from the organisation's folder list.".into(),
+    };
+    let finished = SyncWrite::Finished {
+        lease,
+        next_due: done + 600_000,
+        warning: Some(missing.clone()),
+    };
+    let results = w.commit(&[finished], done + 300_003).await;
+    assert!(
+        matches!(results[..], [Ok(SyncWritten::Finished)]),
+        "{results:?}"
+    );
+    let status = scope.mailboxes().status(user).await.unwrap().unwrap();
+    assert_eq!((status.state, status.failures), (MailboxState::Idle, 0));
+    assert_eq!(status.last_success_at, Some(done + 300_003));
+    assert_eq!(status.last_error, Some(missing));
 }
 store_test!(finishing_records_the_outcome_and_the_next_due_time);
 
