@@ -5,9 +5,10 @@ use crate::check_run::{CheckRunSettings, Jobs};
 use crate::m365::{M365Auth, M365Options};
 use crate::network::Network;
 use crate::sync::SyncMetrics;
-use impersync_exchange::TlsPolicy;
-use impersync_store::Store;
-use std::sync::Arc;
+use impersync_exchange::{Governor, GovernorConfig, TlsPolicy};
+use impersync_store::{OrgId, Store};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The engine: what the admin API and the CLI ask to check, discover and sync.
 /// Cheap to clone; clones share the store, the network and the running jobs.
@@ -26,6 +27,7 @@ pub(crate) struct Inner {
     pub(crate) webhook_clients: std::sync::OnceLock<crate::webhooks::Clients>,
     pub(crate) metrics: SyncMetrics,
     pub(crate) wake: tokio::sync::Notify,
+    pub(crate) governors: Mutex<HashMap<OrgId, Governor>>,
 }
 
 impl Engine {
@@ -57,6 +59,7 @@ impl Engine {
                 webhook_clients: std::sync::OnceLock::new(),
                 metrics: SyncMetrics::default(),
                 wake: tokio::sync::Notify::new(),
+                governors: Mutex::default(),
             }),
         }
     }
@@ -84,5 +87,26 @@ impl Engine {
     /// The check-run settings.
     pub fn settings(&self) -> &CheckRunSettings {
         &self.inner.settings
+    }
+
+    /// The throttling governor of `org`'s service account in this process, shared by its
+    /// syncs, check runs and room refreshes: at most `settings().concurrency` requests at
+    /// once, and a cut made while Exchange said it was busy holds across rounds until
+    /// successes raise it again.
+    pub fn governor(&self, org: OrgId) -> Governor {
+        let mut governors = self
+            .inner
+            .governors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        governors
+            .entry(org)
+            .or_insert_with(|| {
+                Governor::new(&GovernorConfig {
+                    max_concurrency: self.settings().concurrency.max(1),
+                    ..GovernorConfig::default()
+                })
+            })
+            .clone()
     }
 }

@@ -9,7 +9,7 @@ use impersync_exchange::autodiscover::{Discovery, discover};
 use impersync_exchange::transport::Transport;
 use impersync_exchange::{
     AccountName, BadAccountName, Credentials, ExchangeClient, ExchangeConfig, ExchangeError,
-    GuardedUrl, IdType, Secret, TlsPolicy, TlsPolicyError, UrlPolicy, UrlRefused,
+    Governor, GuardedUrl, IdType, Secret, TlsPolicy, TlsPolicyError, UrlPolicy, UrlRefused,
 };
 use impersync_store::{AccessType, EmailCredentials, ExchangeAuth, SecretString};
 use std::sync::Arc;
@@ -147,12 +147,12 @@ impl ClientPlan {
         })
     }
 
-    /// Finds the EWS URL (running Autodiscover if configured) and builds the client, which
-    /// sends at most `max_concurrency` requests at once (never more than the server allows).
+    /// Finds the EWS URL (running Autodiscover if configured) and builds the client, whose
+    /// requests go through `governor` (the service account's, see [`Engine::governor`](crate::Engine::governor)).
     pub async fn connect(
         &self,
         network: &Network,
-        max_concurrency: usize,
+        governor: Governor,
     ) -> Result<Arc<ExchangeClient>, OrgClientError> {
         let transport = network.transport(self.tls.clone());
         let url = match &self.source {
@@ -173,8 +173,7 @@ impl ClientPlan {
         };
         let mut config = ExchangeConfig::new(url, self.credentials.clone());
         config.transport = transport;
-        config.governor.max_concurrency = max_concurrency.max(1);
-        Ok(Arc::new(ExchangeClient::new(config)?))
+        Ok(Arc::new(ExchangeClient::with_governor(config, governor)?))
     }
 }
 

@@ -113,10 +113,12 @@ impl Engine {
         };
         let plan =
             ClientPlan::new(&settings, bearer, None).map_err(|e| configuration_failure(&e))?;
-        plan.connect(self.network(), 1).await.map_err(|e| match e {
-            OrgClientError::Client(e) => exchange_failure(&e),
-            e => configuration_failure(&e),
-        })
+        plan.connect(self.network(), self.governor(scope.id()))
+            .await
+            .map_err(|e| match e {
+                OrgClientError::Client(e) => exchange_failure(&e),
+                e => configuration_failure(&e),
+            })
     }
 }
 

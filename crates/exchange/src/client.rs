@@ -63,9 +63,20 @@ pub struct ExchangeClient {
 impl ExchangeClient {
     /// A client for a configuration.
     pub fn new(config: ExchangeConfig) -> Result<Self, ExchangeError> {
+        let governor = Governor::new(&config.governor);
+        Self::with_governor(config, governor)
+    }
+
+    /// A client for a configuration whose requests go through `governor` (shared with the
+    /// other clients of the same service account) instead of one made from
+    /// `config.governor`.
+    pub fn with_governor(
+        config: ExchangeConfig,
+        governor: Governor,
+    ) -> Result<Self, ExchangeError> {
         Ok(Self {
             transport: Transport::new(config.credentials, config.transport)?,
-            governor: Governor::new(&config.governor),
+            governor,
             ews_url: config.ews_url,
             request_server_version: config.request_server_version,
         })

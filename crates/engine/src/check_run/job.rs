@@ -40,7 +40,7 @@ pub(crate) async fn run(
         }
     };
     let runs = scope.check_runs();
-    let (status, note) = match check_all(&engine, &runs, run, &plan, targets).await {
+    let (status, note) = match check_all(&engine, &runs, (org, run), &plan, targets).await {
         Ok(()) => (CheckRunStatus::Finished, None),
         Err(e) => (CheckRunStatus::Failed, Some(e.to_string())),
     };
@@ -52,12 +52,12 @@ pub(crate) async fn run(
 async fn check_all(
     engine: &Engine,
     runs: &CheckRuns<'_>,
-    run: CheckRunId,
+    (org, run): (OrgId, CheckRunId),
     plan: &ClientPlan,
     targets: Vec<CheckTarget>,
 ) -> Result<(), JobError> {
     let settings = engine.settings().clone();
-    let client = plan.connect(engine.network(), settings.concurrency).await?;
+    let client = plan.connect(engine.network(), engine.governor(org)).await?;
     let (ids, emails): (Vec<UserId>, Vec<String>) =
         targets.into_iter().map(|t| (t.id, t.email)).unzip();
     let options = BulkOptions {

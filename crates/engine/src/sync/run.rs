@@ -153,9 +153,7 @@ impl Engine {
             };
             let fallback = leases.first().map(|l| l.email.as_str());
             let plan = ClientPlan::new(&settings, bearer, fallback)?;
-            let client = plan
-                .connect(self.network(), self.settings().concurrency)
-                .await?;
+            let client = plan.connect(self.network(), self.governor(org)).await?;
             Ok::<_, SetupError>((client, plan, settings))
         };
         plan.await.map_err(|e| e.failure())
