@@ -242,7 +242,6 @@ async fn run_in(
         )
         .await
         .context("the store is not exact after the run")?;
-    report.exact = true;
     probe.close().await;
     drop(sim);
     Ok(report)
@@ -349,7 +348,6 @@ async fn drive(run: &mut Run<'_>, setup_secs: f64) -> anyhow::Result<Report> {
         kill,
         workers: Vec::new(),
         sim_peak_rss_mib: 0.0,
-        exact: false,
     })
 }
 
