@@ -214,12 +214,9 @@ impl Store {
     ) -> Result<SyncGauges, StoreError> {
         principal.require_operator("only operators may read Impersync-wide sync figures")?;
         let pool = &self.db().pool;
-        let rows = sqlx::query(
-            "SELECT m.state, COUNT(*) AS n FROM mailbox_sync m JOIN users u ON u.id = m.user_id \
-             WHERE u.sync_enabled = 1 GROUP BY m.state",
-        )
-        .fetch_all(pool)
-        .await?;
+        // The oldest due mailbox is read before the states: a claim turns a due, idle
+        // mailbox into a syncing one, and a finish a syncing one into an idle one not due,
+        // so in this order "every mailbox idle, none due" is never seen while one is claimed.
         let oldest_due_at: Option<i64> = sqlx::query(
             "SELECT MIN(m.next_due_at) AS due FROM mailbox_sync m \
              JOIN users u ON u.id = m.user_id JOIN email_configs c ON c.org_id = m.org_id \
@@ -230,6 +227,12 @@ impl Store {
         .fetch_one(pool)
         .await?
         .try_get("due")?;
+        let rows = sqlx::query(
+            "SELECT m.state, COUNT(*) AS n FROM mailbox_sync m JOIN users u ON u.id = m.user_id \
+             WHERE u.sync_enabled = 1 GROUP BY m.state",
+        )
+        .fetch_all(pool)
+        .await?;
         Ok(SyncGauges {
             by_state: state_counts(&rows)?,
             oldest_due_at,

@@ -87,7 +87,7 @@ pub async fn run(bench: &SyncBench, options: RoundOptions) -> anyhow::Result<Cha
         report.lost += done.lost;
     }
     let (_, peak) = rss_mib();
-    let seen = tailed?;
+    let seen = tailed.context("reading the change feed during the round")?;
     let mailboxes = bench.users.len() as u64;
     if report.synced != mailboxes || report.failed > 0 || report.lost > 0 {
         bail!(
