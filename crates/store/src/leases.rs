@@ -28,19 +28,43 @@ macro_rules! claimable {
     };
 }
 
+/// The condition, on a `mailbox_sync m` row, that the mailbox waits for a claim at `$1`:
+/// due, claimable, and its lease free or expired.
+macro_rules! waiting {
+    () => {
+        concat!(
+            "m.next_due_at <= $1 AND (m.lease_owner IS NULL OR m.lease_expires_at <= $1) AND ",
+            claimable!()
+        )
+    };
+}
+
 /// The due mailboxes a claim takes, first due first.
 macro_rules! claim_select {
     ($lock:literal) => {
         concat!(
             "SELECT m.user_id, m.org_id, m.lease_owner, \
              (SELECT u.email FROM users u WHERE u.id = m.user_id) AS email FROM mailbox_sync m \
-             WHERE m.next_due_at <= $1 AND (m.lease_owner IS NULL OR m.lease_expires_at <= $1) \
-             AND ",
-            claimable!(),
+             WHERE ",
+            waiting!(),
             " ORDER BY m.next_due_at, m.user_id LIMIT $2",
             $lock
         )
     };
+}
+
+/// When the mailbox that has waited longest for a claim at `now` became due (Unix ms);
+/// `None` when none waits. Reads the first rows of `mailbox_sync_due`.
+pub(crate) async fn oldest_waiting(db: &Db, now: i64) -> Result<Option<i64>, StoreError> {
+    let due = sqlx::query_scalar(concat!(
+        "SELECT m.next_due_at FROM mailbox_sync m WHERE ",
+        waiting!(),
+        " ORDER BY m.next_due_at LIMIT 1"
+    ))
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(due)
 }
 
 /// When the next claimable mailbox is due (Unix ms): the earliest due time of the

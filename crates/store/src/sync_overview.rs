@@ -10,6 +10,7 @@ use sqlx::Row;
 use crate::db::{Page, PageRequest};
 use crate::error::StoreError;
 use crate::ids::UserId;
+use crate::leases;
 use crate::mailboxes::{MailboxState, MailboxStatus, Mailboxes, status_from_row};
 use crate::store::Store;
 use crate::tenant::Principal;
@@ -217,16 +218,7 @@ impl Store {
         // The oldest due mailbox is read before the states: a claim turns a due, idle
         // mailbox into a syncing one, and a finish a syncing one into an idle one not due,
         // so in this order "every mailbox idle, none due" is never seen while one is claimed.
-        let oldest_due_at: Option<i64> = sqlx::query(
-            "SELECT MIN(m.next_due_at) AS due FROM mailbox_sync m \
-             JOIN users u ON u.id = m.user_id JOIN email_configs c ON c.org_id = m.org_id \
-             WHERE m.next_due_at <= $1 AND u.sync_enabled = 1 AND c.saved = 1 \
-             AND (m.lease_owner IS NULL OR m.lease_expires_at <= $1)",
-        )
-        .bind(now)
-        .fetch_one(pool)
-        .await?
-        .try_get("due")?;
+        let oldest_due_at = leases::oldest_waiting(self.db(), now).await?;
         let rows = sqlx::query(
             "SELECT m.state, COUNT(*) AS n FROM mailbox_sync m JOIN users u ON u.id = m.user_id \
              WHERE u.sync_enabled = 1 GROUP BY m.state",
