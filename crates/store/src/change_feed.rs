@@ -170,9 +170,11 @@ pub(crate) struct FeedSource<'a> {
 /// Appends `changes` in order inside the caller's transaction, skipping any already in
 /// the feed (same item, change key and kind). Returns how many were appended.
 ///
-/// Under the counter lock no other writer of the organisation can append, so the rows
-/// already present are read first and the new ones numbered without gaps and inserted,
-/// many to a statement (see `sql_lists`).
+/// The rows already present are read first (the caller's lease keeps every other writer
+/// off this mailbox's items). Then one statement advances the organisation's counter by
+/// the number of new rows and takes its lock, so no other writer of the organisation can
+/// append before this transaction commits; the new rows are numbered without gaps below
+/// the new counter and inserted, many to a statement (see `sql_lists`).
 pub(crate) async fn append(
     conn: &mut Conn,
     source: FeedSource<'_>,
@@ -183,22 +185,28 @@ pub(crate) async fn append(
         return Ok(0);
     }
     let org = source.org.get();
-    // Takes the organisation's counter lock until commit (see the module documentation).
-    let last: i64 = sqlx::query(
-        "INSERT INTO feed_counters (org_id, last_seq) VALUES ($1, 0) \
-         ON CONFLICT (org_id) DO UPDATE SET last_seq = feed_counters.last_seq \
-         RETURNING last_seq",
-    )
-    .bind(org)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("last_seq")?;
     let mut present = present_rows(conn, org, changes).await?;
     let new: Vec<&NewChange<'_>> = changes
         .iter()
         .filter(|c| present.insert((c.item_id.clone(), c.change_key.clone(), c.kind.as_str())))
         .collect();
-    let mut seq = last;
+    if new.is_empty() {
+        return Ok(0);
+    }
+    // Takes the organisation's counter lock until commit (see the module documentation),
+    // and the sequence numbers after the last one in the same statement.
+    let count = new.len() as i64;
+    let last: i64 = sqlx::query(
+        "INSERT INTO feed_counters (org_id, last_seq) VALUES ($1, $2) \
+         ON CONFLICT (org_id) DO UPDATE SET last_seq = feed_counters.last_seq + $2 \
+         RETURNING last_seq",
+    )
+    .bind(org)
+    .bind(count)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("last_seq")?;
+    let mut seq = last - count;
     for chunk in new.chunks(rows_per_statement(FEED_COLUMNS)) {
         let sql = format!(
             "INSERT INTO change_feed (org_id, seq, kind, user_id, user_email, folder, item_id, \
@@ -222,12 +230,7 @@ pub(crate) async fn append(
         }
         query.execute(&mut *conn).await?;
     }
-    sqlx::query("UPDATE feed_counters SET last_seq = $1 WHERE org_id = $2")
-        .bind(seq)
-        .bind(org)
-        .execute(&mut *conn)
-        .await?;
-    Ok(new.len() as u64)
+    Ok(count as u64)
 }
 
 /// Columns of a feed row, in the order [`append`] binds them.

@@ -8,12 +8,14 @@
 //! nothing and gets [`StoreError::LeaseLost`].
 
 use sqlx::Row;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use crate::db::{Backend, Db};
 use crate::error::StoreError;
 use crate::ids::{OrgId, UserId};
 use crate::mailboxes::{Lease, MailboxState, SyncFailure};
+use crate::sql_lists::{IDS_PER_STATEMENT, placeholders};
 use crate::store::Conn;
 
 /// The condition, on a `mailbox_sync m` row, that a claim may take the mailbox once it is
@@ -164,7 +166,44 @@ pub(crate) async fn hold(conn: &mut Conn, lease: &Lease, now: i64) -> Result<(),
     Ok(())
 }
 
-fn lost(lease: &Lease) -> StoreError {
+/// [`hold`] for many leases in one statement per owner; the users whose lease is held.
+pub(crate) async fn hold_many(
+    conn: &mut Conn,
+    leases: &[&Lease],
+    now: i64,
+) -> Result<HashSet<UserId>, StoreError> {
+    let mut by_owner: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for lease in leases {
+        by_owner
+            .entry(lease.owner.as_str())
+            .or_default()
+            .push(lease.user.get());
+    }
+    let mut held = HashSet::new();
+    for (owner, users) in by_owner {
+        for chunk in users.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE mailbox_sync SET updated_at = $1 \
+                 WHERE lease_owner = $2 AND lease_expires_at > $1 AND user_id IN ({}) \
+                 RETURNING user_id",
+                placeholders(chunk.len(), 3)
+            );
+            let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(now)
+                .bind(owner);
+            for user in chunk {
+                query = query.bind(*user);
+            }
+            for user in query.fetch_all(&mut *conn).await? {
+                held.insert(UserId::from_raw(user));
+            }
+        }
+    }
+    Ok(held)
+}
+
+/// The error of a write whose lease is no longer held.
+pub(crate) fn lost(lease: &Lease) -> StoreError {
     StoreError::LeaseLost {
         user: lease.user,
         owner: lease.owner.clone(),

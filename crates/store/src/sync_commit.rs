@@ -2,12 +2,13 @@
 //! mailboxes in one transaction, so that a round of syncs pays for one commit (one fsync,
 //! one turn of the organisation's feed counter) per group instead of one per page.
 //!
-//! Each write runs under its own savepoint, so one that fails (a lost lease, a refused
-//! row) is rolled back alone and the others commit. The writes take their rows' locks in
-//! (organisation, user) order, so two workers' groups cannot deadlock each other. When
-//! the group as a whole fails (the database went away, or PostgreSQL chose it as a
-//! deadlock's victim against another kind of write), each write is tried again in a
-//! transaction of its own, so no write fails because of another.
+//! The leases of a group's pages are checked in one statement before anything is
+//! written, so a write whose lease was lost is refused alone, having written nothing, and
+//! the others commit. The writes take their rows' locks in (organisation, user) order, so
+//! two workers' groups cannot deadlock each other. When the group fails otherwise (a
+//! refused row, the database went away, or PostgreSQL chose it as a deadlock's victim
+//! against another kind of write), each write is tried again in a transaction of its own,
+//! so no write fails because of another.
 
 use crate::db::Db;
 use crate::error::StoreError;
@@ -16,7 +17,6 @@ use crate::mailboxes::{Lease, SyncFailure};
 use crate::prepared_page::PreparedPage;
 use crate::store::Conn;
 use crate::sync_pages::{self, PageReport};
-use sqlx::Connection;
 
 /// One write of the sync engine, committed with others by
 /// [`SyncWorker::commit`](crate::SyncWorker::commit).
@@ -80,7 +80,9 @@ pub(crate) async fn commit(
     results
 }
 
-/// All of `writes` in one transaction, each under a savepoint.
+/// All of `writes` in one transaction. The pages' leases are checked in one statement
+/// first, and a page whose lease is lost is refused before anything of it is written; a
+/// finished lease that was lost writes nothing either. Any other failure fails the group.
 async fn group(
     db: &Db,
     writes: &[SyncWrite],
@@ -91,18 +93,31 @@ async fn group(
         let lease = writes[n].lease();
         (lease.org, lease.user)
     });
+    let mut tx = db.begin_write().await?;
+    let pages: Vec<&Lease> = writes
+        .iter()
+        .filter(|w| matches!(w, SyncWrite::Page { .. }))
+        .map(SyncWrite::lease)
+        .collect();
+    let held = leases::hold_many(&mut tx, &pages, now).await?;
     let mut results: Vec<Option<Result<SyncWritten, StoreError>>> =
         writes.iter().map(|_| None).collect();
-    let mut tx = db.begin_write().await?;
     for n in order {
-        let mut savepoint = tx.begin().await?;
-        let written = apply(&mut savepoint, &writes[n], now).await;
-        if written.is_ok() {
-            savepoint.commit().await?;
-        } else {
-            savepoint.rollback().await?;
+        let written = match &writes[n] {
+            SyncWrite::Page { lease, .. } if !held.contains(&lease.user) => {
+                Err(leases::lost(lease))
+            }
+            SyncWrite::Page { lease, page } => {
+                sync_pages::write_held_page(&mut tx, lease, page, now)
+                    .await
+                    .map(SyncWritten::Page)
+            }
+            SyncWrite::Finished { .. } => apply(&mut tx, &writes[n], now).await,
+        };
+        match written {
+            Err(e) if !matches!(e, StoreError::LeaseLost { .. }) => return Err(e),
+            written => results[n] = Some(written),
         }
-        results[n] = Some(written);
     }
     tx.commit().await?;
     Ok(results.into_iter().flatten().collect())

@@ -115,6 +115,16 @@ pub(crate) async fn write_page(
     now: i64,
 ) -> Result<PageReport, StoreError> {
     leases::hold(conn, lease, now).await?;
+    write_held_page(conn, lease, page, now).await
+}
+
+/// [`write_page`] for a lease the caller has checked in this transaction.
+pub(crate) async fn write_held_page(
+    conn: &mut Conn,
+    lease: &Lease,
+    page: &PreparedPage,
+    now: i64,
+) -> Result<PageReport, StoreError> {
     let ids: Vec<&str> = page.item_ids.iter().map(String::as_str).collect();
     let mut writes = PageWrites::load(conn, lease.user, &ids).await?;
     let mut report = PageReport::default();

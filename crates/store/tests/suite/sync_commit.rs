@@ -48,9 +48,14 @@ async fn a_group_commits_every_held_write_and_refuses_a_lost_one_alone(db: &Test
             next_due: t0 + 400_000,
             warning: None,
         },
+        SyncWrite::Finished {
+            lease: stale_c.clone(),
+            next_due: t0 + 400_000,
+            warning: None,
+        },
     ];
     let results = w.commit(&writes, t0 + 32_000).await;
-    assert_eq!(results.len(), 4);
+    assert_eq!(results.len(), 5);
     assert!(
         matches!(&results[0], Ok(SyncWritten::Page(r)) if r.created == 2),
         "{:?}",
@@ -71,6 +76,11 @@ async fn a_group_commits_every_held_write_and_refuses_a_lost_one_alone(db: &Test
         "{:?}",
         results[3]
     );
+    assert!(
+        matches!(&results[4], Err(StoreError::LeaseLost { .. })),
+        "a stale lease cannot end w2's: {:?}",
+        results[4]
+    );
 
     let scope = store.org(&operator(), org).await.unwrap();
     let feed = scope
@@ -90,7 +100,7 @@ async fn a_group_commits_every_held_write_and_refuses_a_lost_one_alone(db: &Test
         "a finished in the group"
     );
     // a's lease has ended: a second finish is refused; b's still holds.
-    let again = w.commit(&writes[3..], t0 + 33_000).await;
+    let again = w.commit(&writes[3..4], t0 + 33_000).await;
     assert!(
         matches!(&again[0], Err(StoreError::LeaseLost { .. })),
         "{:?}",
