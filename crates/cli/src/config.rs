@@ -34,7 +34,7 @@ pub struct Config {
 pub struct WorkerSettings {
     /// Whether `serve` runs a worker in its own process.
     pub enabled: bool,
-    /// How many mailboxes one claim takes.
+    /// How many mailboxes a worker holds leases on at most.
     pub batch: u32,
     /// How many mailboxes sync at the same time.
     pub concurrency: usize,

@@ -26,7 +26,8 @@ pub struct WorkerArgs {
     /// The worker's name on its leases [default: hostname-pid].
     #[arg(long)]
     owner: Option<String>,
-    /// How many mailboxes one claim takes [default: 16; IMPERSYNC_WORKER_BATCH].
+    /// How many mailboxes the worker holds leases on at most; it claims again once half
+    /// have ended [default: 16; IMPERSYNC_WORKER_BATCH].
     #[arg(long)]
     batch: Option<u32>,
     /// How many mailboxes sync at the same time [default: 4; IMPERSYNC_WORKER_CONCURRENCY].

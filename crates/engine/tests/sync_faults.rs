@@ -15,47 +15,17 @@ use impersync_testdb::{TestDb, backend_test};
 use serde_json::json;
 
 const USERS: u32 = 6;
-const ACCOUNT: (&str, &str) = ("svc@DOMAIN", "Svc-Password-1");
-
 /// `USERS` mailboxes with items in every synced folder, reachable by the service account.
 fn scenario(domain: &str) -> Scenario {
-    let toml = r#"
-domain = "DOMAIN"
-netbios = "SYNC"
-seed = 11
-
-[[users]]
-upn = "svc@DOMAIN"
-password = "Svc-Password-1"
-
+    let users = r#"
 [[user_sets]]
 prefix = "user"
 count = USERS
 password = "User-Password-1"
 groups = ["Synced"]
 items = { inbox = 1100, sentitems = 150, calendar = 60, contacts = 40 }
-
-[[groups]]
-name = "Synced"
-
-[[scopes]]
-name = "SyncedScope"
-recipient_restriction_filter = "MemberOfGroup -eq 'CN=Synced,OU=Groups,DC=DC1,DC=test'"
-
-[[role_groups]]
-name = "Impersonators"
-roles = ["ApplicationImpersonation"]
-members = ["svc@DOMAIN"]
-write_scope = "SyncedScope"
 "#;
-    let label = domain.split('.').next().unwrap_or(domain);
-    Scenario::from_toml(
-        &toml
-            .replace("DOMAIN", domain)
-            .replace("DC1", label)
-            .replace("USERS", &USERS.to_string()),
-    )
-    .expect("scenario TOML is valid")
+    synced_scenario(domain, 11, &users.replace("USERS", &USERS.to_string()))
 }
 
 fn users(domain: &str) -> Vec<String> {
@@ -106,7 +76,7 @@ async fn initial_sync(db: &TestDb, domain: &str, faults: serde_json::Value) -> C
     let store = db.open().await;
     let emails = users(domain);
     let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let account = (ACCOUNT.0.replace("DOMAIN", domain), ACCOUNT.1);
+    let account = (SYNCED_ACCOUNT.0.replace("DOMAIN", domain), SYNCED_ACCOUNT.1);
     let scope = organisation(&store, &sim, domain, (&account.0, account.1), &emails).await;
     let engine = Engine::new(store.clone(), Network::default());
     let planned = pending(&faults);

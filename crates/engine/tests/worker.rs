@@ -2,7 +2,7 @@
 //! PostgreSQL): it syncs every due mailbox then idles, wakes at once on "sync now", gives
 //! leases back at shutdown, keeps a lease through slow requests, stops a whole
 //! organisation on a failed sign-in, and resumes it on a saved configuration or a
-//! passing check.
+//! passing check; and a slow mailbox does not hold back the others.
 
 mod common;
 
@@ -315,3 +315,68 @@ async fn a_lost_lease_stops_the_mailbox_without_writing(db: &TestDb) {
     assert_eq!(s.last_success_at, None);
 }
 backend_test!(a_lost_lease_stops_the_mailbox_without_writing);
+
+/// One mailbox of `big` Inbox items and `small` of three, all within the service
+/// account's impersonation scope.
+fn big_and_small(big: u32, small: u32) -> impersync_exchange_sim::Scenario {
+    let users = format!(
+        r#"
+[[user_sets]]
+prefix = "big"
+count = 1
+password = "User-Password-1"
+groups = ["Synced"]
+items = {{ inbox = {big} }}
+
+[[user_sets]]
+prefix = "small"
+count = {small}
+password = "User-Password-1"
+groups = ["Synced"]
+items = {{ inbox = 3 }}
+"#
+    );
+    synced_scenario("slow.test", 5, &users)
+}
+
+async fn a_slow_mailbox_does_not_hold_back_the_others(db: &TestDb) {
+    const SMALL: u32 = 6;
+    let sim = start(big_and_small(6000, SMALL)).await;
+    // Every request takes a while, so the big mailbox's hundred-odd requests take several
+    // times as long as all the small mailboxes' syncs one after another.
+    faults(&sim, json!({ "latency_ms": 30 })).await;
+    let store = db.open().await;
+    let mut emails = vec!["big00001@slow.test".to_string()];
+    emails.extend((1..=SMALL).map(|n| format!("small{n:05}@slow.test")));
+    let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let logon = SYNCED_ACCOUNT.0.replace("DOMAIN", "slow.test");
+    let account = (logon.as_str(), SYNCED_ACCOUNT.1);
+    let scope = organisation(&store, &sim, "slow.test", account, &emails).await;
+    let engine = Engine::new(store.clone(), Network::default());
+    // Two leases at a time, the big mailbox (imported first) among the first two claimed.
+    let tight = WorkerOptions {
+        batch: 2,
+        concurrency: 2,
+        ..options("w1")
+    };
+    let worker = spawn(&engine, tight);
+    wait_for(&scope, &emails, |s| s.last_success_at.is_some()).await;
+    let report = worker.stop().await;
+    assert_eq!(
+        (report.claimed, report.synced, report.failed),
+        (u64::from(SMALL) + 1, u64::from(SMALL) + 1, 0),
+        "{report:?}"
+    );
+    let big = status(&scope, emails[0]).await.last_success_at.unwrap();
+    for email in &emails[1..] {
+        let small = status(&scope, email).await.last_success_at.unwrap();
+        assert!(
+            small < big,
+            "{email} waited for the big mailbox: done at {small}, the big one at {big}"
+        );
+    }
+    let url = format!("http://{}", sim.addr);
+    let addresses: Vec<String> = emails.iter().map(|e| e.to_string()).collect();
+    assert_exact(db, &url, &addresses, Repeat::SameKind).await;
+}
+backend_test!(a_slow_mailbox_does_not_hold_back_the_others);

@@ -47,7 +47,7 @@ pub struct ScaleOutArgs {
     /// Worker processes at the start.
     #[arg(long, default_value_t = 4)]
     pub workers: u32,
-    /// Mailboxes one claim takes (`impersync worker --batch`).
+    /// Most mailboxes each worker leases at once (`impersync worker --batch`).
     #[arg(long, default_value_t = 64)]
     pub batch: u32,
     /// Mailboxes each worker syncs at once (`impersync worker --concurrency`).

@@ -8,6 +8,7 @@ mod item_data;
 mod mailbox;
 mod metrics;
 mod run;
+mod slots;
 mod worker;
 
 pub use commits::{CommitQueue, MAX_GROUP};

@@ -7,6 +7,7 @@
 use super::commits::{CommitQueue, commit_queue};
 use super::folders::FolderError;
 use super::mailbox::{DEFAULT_FOLDERS, MailboxReport, MailboxSync, SyncError};
+use super::slots::Slots;
 use super::worker::WorkerOptions;
 use crate::Engine;
 use crate::org_client::{ClientPlan, OrgClientError};
@@ -80,17 +81,22 @@ impl Engine {
             .claim_due(owner, limit, options.lease_for, now_millis())
             .await?;
         self.metrics().claimed(&leases);
-        Ok(self.sync_leases(&options, leases).await)
+        let slots = Slots::new(options.concurrency);
+        slots.claimed(leases.len());
+        Ok(self.sync_leases(&options, leases, &slots).await)
     }
 
     /// Syncs claimed mailboxes, `options.concurrency` at a time, each in its own task (so
     /// that their answers are read and decoded on every CPU) and each organisation's client
     /// built once; every lease is renewed on a timer from the start, queued or not. The
-    /// pages go to one committer task. Dropping the returned future stops every task.
+    /// pages go to one committer task. `slots` bounds how many mailboxes sync at once,
+    /// across every round that shares it, and hears of each mailbox that ends. Dropping the
+    /// returned future stops every task.
     pub(super) async fn sync_leases(
         &self,
         options: &WorkerOptions,
         leases: Vec<Lease>,
+        slots: &Slots,
     ) -> Vec<MailboxOutcome> {
         let principal = Principal::system(&options.owner);
         let mut by_org: BTreeMap<OrgId, Vec<Lease>> = BTreeMap::new();
@@ -101,7 +107,7 @@ impl Engine {
             engine: self.clone(),
             setups: by_org.keys().map(|org| (*org, OnceCell::new())).collect(),
             by_org,
-            permits: Semaphore::new(options.concurrency.max(1)),
+            permits: Arc::clone(&slots.permits),
             lease_for: options.lease_for,
             principal,
         });
@@ -122,6 +128,7 @@ impl Engine {
         drop(queue);
         let mut outcomes = Vec::with_capacity(tasks.len());
         while let Some(done) = tasks.join_next().await {
+            slots.ended();
             match done {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(e) => tracing::error!(error = %e, "sync: a mailbox task failed"),
@@ -283,7 +290,7 @@ struct Round {
     principal: Principal,
     by_org: BTreeMap<OrgId, Vec<Lease>>,
     setups: BTreeMap<OrgId, OnceCell<OrgSetup>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     lease_for: Duration,
 }
 

@@ -1,13 +1,17 @@
-//! [`Engine::run_worker`]: the sync scheduler's loop. It claims batches of due mailboxes,
-//! syncs them with bounded concurrency, and sleeps until the next mailbox is due (at most
-//! [`WorkerOptions::max_idle`], and no longer once [`Engine::wake_worker`] is called). On
-//! shutdown it claims nothing more, stops the mailboxes in flight (each committed page
-//! stays; the rest is redone later) and gives their leases back.
+//! [`Engine::run_worker`]: the sync scheduler's loop. It claims batches of due mailboxes and
+//! syncs them with bounded concurrency, claiming again as soon as half a batch has ended
+//! (so one slow mailbox does not hold back the rest), and sleeps until the next mailbox is
+//! due (at most [`WorkerOptions::max_idle`], and no longer once [`Engine::wake_worker`] is
+//! called). On shutdown it claims nothing more, stops the mailboxes in flight (each
+//! committed page stays; the rest is redone later) and gives their leases back.
 
 use super::run::{LEASE_FOR, MailboxOutcome, SyncRunError};
+use super::slots::Slots;
 use crate::Engine;
-use futures_util::FutureExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use impersync_store::{Lease, Principal, SyncWorker, now_millis};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -16,7 +20,8 @@ use std::time::Duration;
 pub struct WorkerOptions {
     /// The worker's name on its leases; unique per process (default `hostname-pid`).
     pub owner: String,
-    /// How many mailboxes one claim takes.
+    /// How many mailboxes the worker holds leases on at most; it claims again once half
+    /// of them have ended.
     pub batch: u32,
     /// How many mailboxes sync at the same time.
     pub concurrency: usize,
@@ -96,43 +101,50 @@ impl Engine {
         tracing::info!(owner = %options.owner, batch = options.batch, concurrency = options.concurrency, "worker: started");
         let shutdown = shutdown.fuse();
         tokio::pin!(shutdown);
+        let slots = Slots::new(options.concurrency);
+        let batch = options.batch.max(1) as usize;
+        let mut rounds = FuturesUnordered::new();
+        let mut held: BTreeMap<u64, Vec<Lease>> = BTreeMap::new();
+        let mut next_round = 0u64;
         loop {
             if (&mut shutdown).now_or_never().is_some() {
                 break;
             }
-            self.side_rounds(&options.owner).await;
-            let claimed = worker
-                .claim_due(
-                    &options.owner,
-                    options.batch.max(1),
-                    options.lease_for,
-                    now_millis(),
-                )
-                .await;
-            let leases = match claimed {
-                Ok(leases) => leases,
-                Err(e) => {
-                    tracing::warn!(error = %e, "worker: cannot claim mailboxes; trying again");
-                    tokio::select! {
-                        () = &mut shutdown => break,
-                        () = tokio::time::sleep(options.max_idle) => continue,
+            // Claims again once half a batch has ended, whichever rounds they were in, so a
+            // slow mailbox holds back only its own slot.
+            let mut wait = None;
+            if slots.held() <= batch / 2 {
+                self.side_rounds(&options.owner).await;
+                let room = (batch - slots.held()) as u32;
+                let now = now_millis();
+                match worker
+                    .claim_due(&options.owner, room, options.lease_for, now)
+                    .await
+                {
+                    Ok(leases) if leases.is_empty() => {
+                        wait = Some(self.idle_wait(&worker, &options).await);
+                    }
+                    Ok(leases) => {
+                        report.claimed += leases.len() as u64;
+                        slots.claimed(leases.len());
+                        next_round += 1;
+                        held.insert(next_round, leases.clone());
+                        let round = self.sync_leases(&options, leases, &slots);
+                        rounds.push(round.map(move |outcomes| (next_round, outcomes)));
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "worker: cannot claim mailboxes; trying again");
+                        wait = Some(options.max_idle);
                     }
                 }
-            };
-            if leases.is_empty() {
-                let wait = self.idle_wait(&worker, &options).await;
-                tokio::select! {
-                    () = &mut shutdown => break,
-                    () = tokio::time::sleep(wait) => {}
-                    () = self.inner.wake.notified() => {}
-                }
-                continue;
             }
-            report.claimed += leases.len() as u64;
-            let round = self.sync_leases(&options, leases.clone());
+            let sleep = tokio::time::sleep(wait.unwrap_or(options.max_idle));
             tokio::select! {
                 biased;
-                outcomes = round => {
+                () = &mut shutdown => break,
+                Some((id, outcomes)) = rounds.next(), if !rounds.is_empty() => {
+                    held.remove(&id);
                     report.add(&outcomes);
                     tracing::info!(
                         claimed = report.claimed,
@@ -143,11 +155,14 @@ impl Engine {
                         outcomes.len()
                     );
                 }
-                () = &mut shutdown => {
-                    report.released += release_all(&worker, &leases).await;
-                    break;
-                }
+                () = slots.freed(), if wait.is_none() => {}
+                () = self.inner.wake.notified() => {}
+                () = sleep, if wait.is_some() => {}
             }
+        }
+        drop(rounds);
+        for leases in held.values() {
+            report.released += release_all(&worker, leases).await;
         }
         tracing::info!(
             claimed = report.claimed,

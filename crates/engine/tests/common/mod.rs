@@ -51,6 +51,44 @@ impl Drop for SimServer {
     }
 }
 
+/// The service account of [`synced_scenario`] (`DOMAIN` stands for its domain).
+pub const SYNCED_ACCOUNT: (&str, &str) = ("svc@DOMAIN", "Svc-Password-1");
+
+/// A scenario of `domain` whose service account [`SYNCED_ACCOUNT`] may impersonate the
+/// members of the group `Synced`; `users` is the TOML of the other users (in it, `DOMAIN`
+/// stands for the domain).
+pub fn synced_scenario(domain: &str, seed: u32, users: &str) -> Scenario {
+    let label = domain.split('.').next().unwrap_or(domain);
+    let toml = format!(
+        r#"
+domain = "DOMAIN"
+netbios = "{netbios}"
+seed = {seed}
+
+[[users]]
+upn = "svc@DOMAIN"
+password = "Svc-Password-1"
+
+{users}
+
+[[groups]]
+name = "Synced"
+
+[[scopes]]
+name = "SyncedScope"
+recipient_restriction_filter = "MemberOfGroup -eq 'CN=Synced,OU=Groups,DC={label},DC=test'"
+
+[[role_groups]]
+name = "Impersonators"
+roles = ["ApplicationImpersonation"]
+members = ["svc@DOMAIN"]
+write_scope = "SyncedScope"
+"#,
+        netbios = label.to_ascii_uppercase(),
+    );
+    Scenario::from_toml(&toml.replace("DOMAIN", domain)).expect("scenario TOML is valid")
+}
+
 /// The demo scenario with `extra` TOML appended.
 pub fn demo_with(extra: &str) -> Scenario {
     Scenario::from_toml(&format!("{DEMO_TOML}\n{extra}\n")).expect("scenario TOML is valid")
