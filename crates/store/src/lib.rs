@@ -93,6 +93,6 @@ pub use users::{
 };
 pub use webhook_worker::{AttemptRecord, WebhookLease, WebhookWorker};
 pub use webhooks::{
-    DeliveryAttempt, NewWebhook, WEBHOOK_SECRET_MIN_CHARS, Webhook, WebhookUpdate, Webhooks,
-    webhook_secret_problem,
+    DeliveryAttempt, KEPT_ATTEMPTS, NewWebhook, WEBHOOK_SECRET_MIN_CHARS, Webhook, WebhookUpdate,
+    Webhooks, webhook_secret_problem,
 };

@@ -17,7 +17,7 @@ use crate::ids::{OrgId, WebhookId};
 use crate::secrets::SecretString;
 use crate::store::Store;
 use crate::tenant::{Actor, Principal, Scope};
-use crate::webhooks::{DeliveryAttempt, secret_context, secret_error};
+use crate::webhooks::{DeliveryAttempt, KEPT_ATTEMPTS, secret_context, secret_error};
 
 /// A webhook claimed for delivery, with its decrypted secret. Never log the secret.
 #[derive(Debug, Clone)]
@@ -176,7 +176,8 @@ impl<'s> WebhookWorker<'s> {
 
     /// Records an attempt and ends the lease, if it is still held at `now`: a delivered
     /// batch moves the cursor to its last change and clears the failures; a failed one
-    /// counts. Either way the webhook is due again at the record's `next_attempt_at`.
+    /// counts. Either way the webhook is due again at the record's `next_attempt_at`. Only
+    /// the webhook's latest [`KEPT_ATTEMPTS`] attempts are kept.
     pub async fn record(
         &self,
         lease: &WebhookLease,
@@ -230,6 +231,11 @@ impl<'s> WebhookWorker<'s> {
         .bind(flag(a.delivered))
         .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND attempt <= $2")
+            .bind(lease.id.get())
+            .bind(attempt - i64::from(KEPT_ATTEMPTS))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

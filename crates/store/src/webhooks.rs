@@ -14,6 +14,10 @@ use crate::secrets::{OpenError, SecretBox, SecretStatus, SecretString};
 use crate::store::Conn;
 use crate::tenant::Scope;
 
+/// How many of a webhook's latest delivery attempts are kept (and can be listed); each
+/// new attempt deletes those older than that.
+pub const KEPT_ATTEMPTS: u32 = 1000;
+
 /// The fewest characters a signing secret may have.
 pub const WEBHOOK_SECRET_MIN_CHARS: usize = 16;
 
@@ -336,7 +340,8 @@ impl<'a> Webhooks<'a> {
         Ok(())
     }
 
-    /// The webhook's most recent delivery attempts (up to `limit`, 1 to 1000), newest first.
+    /// The webhook's most recent delivery attempts (up to `limit`, 1 to [`KEPT_ATTEMPTS`]),
+    /// newest first.
     pub async fn deliveries(
         &self,
         id: WebhookId,
@@ -350,7 +355,7 @@ impl<'a> Webhooks<'a> {
         )
         .bind(self.scope.org.get())
         .bind(id.get())
-        .bind(i64::from(limit.clamp(1, 1000)))
+        .bind(i64::from(limit.clamp(1, KEPT_ATTEMPTS)))
         .fetch_all(&self.scope.store.db().pool)
         .await?;
         rows.iter().map(attempt_from_row).collect()

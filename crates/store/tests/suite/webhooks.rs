@@ -1,14 +1,15 @@
 //! Webhooks in the store: secrets sealed at rest and re-sealed by a key rotation, claims
 //! by two workers that never share a webhook, a lost lease that writes nothing, the same
-//! batch after a failure, and org admins limited to their own organisation.
+//! batch after a failure, only the latest delivery attempts kept, and org admins limited to
+//! their own organisation.
 
 use crate::common::{
     TestDb, claimed_mailbox, inbox_page, message, operator, org_admin, store_test, worker,
 };
 use impersync_store::{
-    AttemptRecord, DeliveryAttempt, DeliveryId, FeedCursor, ItemChange, MasterKey, NewWebhook,
-    Principal, SecretString, Store, StoreError, WebhookLease, WebhookUpdate, WebhookWorker,
-    now_millis,
+    AttemptRecord, DeliveryAttempt, DeliveryId, FeedCursor, ItemChange, KEPT_ATTEMPTS, MasterKey,
+    NewWebhook, Principal, SecretString, Store, StoreError, WebhookLease, WebhookUpdate,
+    WebhookWorker, now_millis,
 };
 use std::time::Duration;
 
@@ -215,3 +216,49 @@ async fn secrets_are_sealed_and_tenants_apart(db: &TestDb) {
     assert_eq!(claimed[0].secret.expose(), SECRET, "opens with the new key");
 }
 store_test!(secrets_are_sealed_and_tenants_apart);
+
+async fn only_the_latest_attempts_are_kept(db: &TestDb) {
+    let store = db.open().await;
+    let (scope, _, lease, now) = claimed_mailbox(&store).await;
+    // A change for the webhook to deliver, which every attempt fails to.
+    let change = ItemChange::Create(message("m1", "ck", "x@f.test", "a@contoso.test", 1));
+    worker(&store)
+        .apply_page(&lease, &inbox_page("s1", vec![change]), now)
+        .await
+        .unwrap();
+    let hook = scope.webhooks().create(new_hook(1)).await.unwrap();
+    let extra = 3;
+    for n in 0..i64::from(KEPT_ATTEMPTS) + extra {
+        let at = now + n;
+        let lease = hooks(&store).claim_due("w1", 1, LEASE, at).await.unwrap();
+        let lease = lease.into_iter().next().expect("the webhook is due again");
+        let mut failed = attempt(&lease, 1, false, at);
+        failed.next_attempt_at = at + 1;
+        hooks(&store).record(&lease, &failed, at).await.unwrap();
+    }
+    let raw = db.raw().await;
+    let (rows, oldest): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(attempt) FROM webhook_deliveries WHERE webhook_id = $1",
+    )
+    .bind(hook.id.get())
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(
+        (rows, oldest),
+        (i64::from(KEPT_ATTEMPTS), extra + 1),
+        "the oldest attempts are gone"
+    );
+    let listed = scope
+        .webhooks()
+        .deliveries(hook.id, u32::MAX)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), KEPT_ATTEMPTS as usize);
+    assert_eq!(
+        listed[0].attempt,
+        i64::from(KEPT_ATTEMPTS) + extra,
+        "newest first"
+    );
+}
+store_test!(only_the_latest_attempts_are_kept);
