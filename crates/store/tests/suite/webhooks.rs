@@ -8,7 +8,7 @@ use crate::common::{
 };
 use impersync_store::{
     AttemptRecord, DeliveryAttempt, DeliveryId, FeedCursor, ItemChange, KEPT_ATTEMPTS, MasterKey,
-    NewWebhook, Principal, SecretString, Store, StoreError, WebhookLease, WebhookUpdate,
+    NewWebhook, OrgStore, Principal, SecretString, Store, StoreError, WebhookLease, WebhookUpdate,
     WebhookWorker, now_millis,
 };
 use std::time::Duration;
@@ -46,10 +46,10 @@ fn attempt(lease: &WebhookLease, last: i64, delivered: bool, at: i64) -> Attempt
     }
 }
 
-async fn webhooks_are_leased_once_and_retry_the_same_batch(db: &TestDb) {
-    let store = db.open().await;
-    let (scope, _, lease, now) = claimed_mailbox(&store).await;
-    let changes: Vec<ItemChange> = (0..5)
+/// An organisation with `n` new messages in its change feed, and its webhooks' scope.
+async fn org_with_changes(store: &Store, n: usize) -> (OrgStore<'_>, i64) {
+    let (scope, _, lease, now) = claimed_mailbox(store).await;
+    let changes: Vec<ItemChange> = (0..n)
         .map(|n| {
             ItemChange::Create(message(
                 &format!("m{n}"),
@@ -60,10 +60,16 @@ async fn webhooks_are_leased_once_and_retry_the_same_batch(db: &TestDb) {
             ))
         })
         .collect();
-    worker(&store)
+    worker(store)
         .apply_page(&lease, &inbox_page("s1", changes), now)
         .await
         .unwrap();
+    (scope, now)
+}
+
+async fn webhooks_are_leased_once_and_retry_the_same_batch(db: &TestDb) {
+    let store = db.open().await;
+    let (scope, now) = org_with_changes(&store, 5).await;
     for n in 0..3 {
         scope.webhooks().create(new_hook(n)).await.unwrap();
     }
@@ -158,12 +164,7 @@ store_test!(webhooks_are_leased_once_and_retry_the_same_batch);
 
 async fn secrets_are_sealed_and_tenants_apart(db: &TestDb) {
     let store = db.open().await;
-    let (scope, _, lease, now) = claimed_mailbox(&store).await;
-    let change = ItemChange::Create(message("m1", "ck", "x@f.test", "a@contoso.test", 1));
-    worker(&store)
-        .apply_page(&lease, &inbox_page("s1", vec![change]), now)
-        .await
-        .unwrap();
+    let (scope, now) = org_with_changes(&store, 1).await;
     let hook = scope.webhooks().create(new_hook(1)).await.unwrap();
     assert!(!format!("{hook:?}").contains(SECRET));
     let raw = db.raw().await;
@@ -219,13 +220,8 @@ store_test!(secrets_are_sealed_and_tenants_apart);
 
 async fn only_the_latest_attempts_are_kept(db: &TestDb) {
     let store = db.open().await;
-    let (scope, _, lease, now) = claimed_mailbox(&store).await;
     // A change for the webhook to deliver, which every attempt fails to.
-    let change = ItemChange::Create(message("m1", "ck", "x@f.test", "a@contoso.test", 1));
-    worker(&store)
-        .apply_page(&lease, &inbox_page("s1", vec![change]), now)
-        .await
-        .unwrap();
+    let (scope, now) = org_with_changes(&store, 1).await;
     let hook = scope.webhooks().create(new_hook(1)).await.unwrap();
     let extra = 3;
     for n in 0..i64::from(KEPT_ATTEMPTS) + extra {
