@@ -75,33 +75,28 @@ async fn main() {
         Command::Worker(args) => worker_cmd::run(args).await.map(|()| 0),
         Command::Migrate(args) => store_cmd::migrate(args).await.map(|()| 0),
         Command::RotateKey(args) => store_cmd::rotate_key(args).await.map(|()| 0),
-        Command::Soak(args) => soak::run(args).await.map(|()| 0),
-        Command::Bench(bench::BenchCommand::Sim(args)) => bench::sim(args).await.map(|()| 0),
-        Command::Bench(bench::BenchCommand::CheckRun(args)) => {
-            bench::check_run(args).await.map(|()| 0)
-        }
-        Command::Bench(bench::BenchCommand::UsersPage(args)) => {
-            bench::users_page(args).await.map(|()| 0)
-        }
-        Command::Bench(bench::BenchCommand::SyncInitial(args)) => {
-            bench::sync_initial(args).await.map(|()| 0)
-        }
-        Command::Bench(bench::BenchCommand::ScaleOut(args)) => {
-            bench::scale_out(args).await.map(|()| 0)
-        }
-        Command::Bench(bench::BenchCommand::SyncPoll(args)) => {
-            bench::sync_poll(args).await.map(|()| 0)
-        }
-        Command::Bench(bench::BenchCommand::All(args)) => bench::all(args).await.map(|()| 0),
-        Command::Bench(bench::BenchCommand::CheckAccess(args)) => {
-            bench::check_access(args).await.map(|()| 0)
-        }
+        Command::Soak(args) => until_stopped(soak::run(args)).await,
+        Command::Bench(command) => until_stopped(bench::run(command)).await,
     };
     match outcome {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::exit(1)
+        }
+    }
+}
+
+/// Runs a benchmark or the soak until it ends, or until Ctrl-C or SIGTERM. Stopping it
+/// drops it, and with it the simulator and worker processes it started.
+async fn until_stopped(
+    run: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<i32> {
+    let stopped = serve_cmd::shutdown_signal();
+    tokio::select! {
+        outcome = run => outcome.map(|()| 0),
+        () = stopped => {
+            anyhow::bail!("stopped by a signal; the processes it had started are stopped")
         }
     }
 }

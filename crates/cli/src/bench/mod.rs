@@ -32,14 +32,14 @@ mod sync_poll;
 pub(crate) mod sync_verify;
 mod users_page;
 
-pub use all::{AllArgs, run as all};
-pub use check::{CheckBenchArgs, run as check_access};
-pub use check_run::{CheckRunBenchArgs, run as check_run};
-pub use scale_out::{ScaleOutArgs, run as scale_out};
-pub use sim::{SimBenchArgs, run as sim};
-pub use sync_initial::{SyncInitialArgs, run as sync_initial};
-pub use sync_poll::{SyncPollArgs, run as sync_poll};
-pub use users_page::{UsersPageBenchArgs, run as users_page};
+pub use all::AllArgs;
+pub use check::CheckBenchArgs;
+pub use check_run::CheckRunBenchArgs;
+pub use scale_out::ScaleOutArgs;
+pub use sim::SimBenchArgs;
+pub use sync_initial::SyncInitialArgs;
+pub use sync_poll::SyncPollArgs;
+pub use users_page::UsersPageBenchArgs;
 
 /// Benchmarks.
 #[derive(Debug, clap::Subcommand)]
@@ -60,4 +60,18 @@ pub enum BenchCommand {
     All(AllArgs),
     /// 100,000 mailboxes in 1,000 organisations on PostgreSQL, synced by `impersync worker` processes.
     ScaleOut(ScaleOutArgs),
+}
+
+/// Runs one benchmark.
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Sim(args) => sim::run(args).await,
+        BenchCommand::CheckAccess(args) => check::run(args).await,
+        BenchCommand::CheckRun(args) => check_run::run(args).await,
+        BenchCommand::UsersPage(args) => users_page::run(args).await,
+        BenchCommand::SyncInitial(args) => sync_initial::run(args).await,
+        BenchCommand::SyncPoll(args) => sync_poll::run(args).await,
+        BenchCommand::All(args) => all::run(args).await,
+        BenchCommand::ScaleOut(args) => scale_out::run(args).await,
+    }
 }
