@@ -10,6 +10,7 @@ use impersync_store::{
     SyncWritten, now_millis,
 };
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
 /// The most writes one transaction takes.
 pub const MAX_GROUP: usize = 64;
@@ -24,14 +25,46 @@ pub struct CommitQueue {
 
 /// The receiving end, run by [`Committer::run`] next to the mailbox tasks.
 #[derive(Debug)]
-pub(super) struct Committer {
+struct Committer {
     receiver: mpsc::UnboundedReceiver<(SyncWrite, Reply)>,
 }
 
-/// A queue and its committer.
-pub(super) fn commit_queue() -> (CommitQueue, Committer) {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    (CommitQueue { sender }, Committer { receiver })
+/// A queue and its committer running as a task: one per worker, shared by its rounds, so
+/// that their writes form one line of groups (on SQLite, one writer that never waits for
+/// another's lock).
+#[derive(Debug)]
+pub(super) struct CommitLine {
+    queue: CommitQueue,
+    task: JoinSet<()>,
+}
+
+impl CommitLine {
+    /// Starts a committer on `store` as `principal` (a system principal).
+    pub(super) fn start(store: Store, principal: Principal) -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut task = JoinSet::new();
+        task.spawn(Committer { receiver }.run_on(store, principal));
+        Self {
+            queue: CommitQueue { sender },
+            task,
+        }
+    }
+
+    /// Where mailbox tasks send their writes.
+    pub(super) fn queue(&self) -> &CommitQueue {
+        &self.queue
+    }
+
+    /// Waits until the committer has committed what it was sent and stopped, once every
+    /// clone of the queue is dropped (the mailbox tasks have ended or were stopped).
+    pub(super) async fn finish(mut self) {
+        drop(self.queue);
+        while let Some(done) = self.task.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "sync: the committer failed");
+            }
+        }
+    }
 }
 
 impl CommitQueue {
@@ -76,7 +109,7 @@ impl Committer {
     /// Commits groups on `store` as `principal` (a system principal) until every
     /// [`CommitQueue`] is dropped. Run as its own task: the mailbox tasks' work (reading
     /// and decoding answers, preparing pages) then never delays a commit.
-    pub(super) async fn run_on(self, store: Store, principal: Principal) {
+    async fn run_on(self, store: Store, principal: Principal) {
         match store.sync_worker(&principal) {
             Ok(worker) => self.run(&worker).await,
             Err(e) => tracing::error!(error = %e, "sync: the committer cannot write"),

@@ -4,7 +4,7 @@
 //! interval with jitter, backed off after a transient failure, or marked as needing
 //! attention after a permanent one (a failed sign-in: the whole organisation).
 
-use super::commits::{CommitQueue, commit_queue};
+use super::commits::{CommitLine, CommitQueue};
 use super::folders::FolderError;
 use super::mailbox::{DEFAULT_FOLDERS, MailboxReport, MailboxSync, SyncError};
 use super::slots::Slots;
@@ -83,20 +83,26 @@ impl Engine {
         self.metrics().claimed(&leases);
         let slots = Slots::new(options.concurrency);
         slots.claimed(leases.len());
-        Ok(self.sync_leases(&options, leases, &slots).await)
+        let committer = CommitLine::start(self.store().clone(), principal);
+        let outcomes = self
+            .sync_leases(&options, leases, &slots, committer.queue())
+            .await;
+        committer.finish().await;
+        Ok(outcomes)
     }
 
     /// Syncs claimed mailboxes, `options.concurrency` at a time, each in its own task (so
     /// that their answers are read and decoded on every CPU) and each organisation's client
     /// built once; every lease is renewed on a timer from the start, queued or not. The
-    /// pages go to one committer task. `slots` bounds how many mailboxes sync at once,
-    /// across every round that shares it, and hears of each mailbox that ends. Dropping the
-    /// returned future stops every task.
+    /// pages go to the committer behind `commits`. `slots` bounds how many mailboxes sync
+    /// at once, across every round that shares it, and hears of each mailbox that ends.
+    /// Dropping the returned future stops every task.
     pub(super) async fn sync_leases(
         &self,
         options: &WorkerOptions,
         leases: Vec<Lease>,
         slots: &Slots,
+        commits: &CommitQueue,
     ) -> Vec<MailboxOutcome> {
         let principal = Principal::system(&options.owner);
         let mut by_org: BTreeMap<OrgId, Vec<Lease>> = BTreeMap::new();
@@ -111,9 +117,6 @@ impl Engine {
             lease_for: options.lease_for,
             principal,
         });
-        let (queue, committer) = commit_queue();
-        let mut committing = JoinSet::new();
-        committing.spawn(committer.run_on(self.store().clone(), round.principal.clone()));
         let mut tasks = JoinSet::new();
         for lease in leases {
             let span = tracing::info_span!(
@@ -122,21 +125,15 @@ impl Engine {
                 mailbox = %lease.user,
                 email = %lease.email
             );
-            let work = Arc::clone(&round).mailbox(lease, queue.clone());
+            let work = Arc::clone(&round).mailbox(lease, commits.clone());
             tasks.spawn(work.instrument(span));
         }
-        drop(queue);
         let mut outcomes = Vec::with_capacity(tasks.len());
         while let Some(done) = tasks.join_next().await {
             slots.ended();
             match done {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(e) => tracing::error!(error = %e, "sync: a mailbox task failed"),
-            }
-        }
-        while let Some(done) = committing.join_next().await {
-            if let Err(e) = done {
-                tracing::error!(error = %e, "sync: the committer failed");
             }
         }
         outcomes

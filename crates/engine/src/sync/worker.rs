@@ -5,6 +5,7 @@
 //! called). On shutdown it claims nothing more, stops the mailboxes in flight (each
 //! committed page stays; the rest is redone later) and gives their leases back.
 
+use super::commits::CommitLine;
 use super::run::{LEASE_FOR, MailboxOutcome, SyncRunError};
 use super::slots::Slots;
 use crate::Engine;
@@ -102,6 +103,7 @@ impl Engine {
         let shutdown = shutdown.fuse();
         tokio::pin!(shutdown);
         let slots = Slots::new(options.concurrency);
+        let committer = CommitLine::start(self.store().clone(), principal.clone());
         let batch = options.batch.max(1) as usize;
         let mut rounds = FuturesUnordered::new();
         let mut held: BTreeMap<u64, Vec<Lease>> = BTreeMap::new();
@@ -129,7 +131,7 @@ impl Engine {
                         slots.claimed(leases.len());
                         next_round += 1;
                         held.insert(next_round, leases.clone());
-                        let round = self.sync_leases(&options, leases, &slots);
+                        let round = self.sync_leases(&options, leases, &slots, committer.queue());
                         rounds.push(round.map(move |outcomes| (next_round, outcomes)));
                         continue;
                     }
@@ -161,6 +163,7 @@ impl Engine {
             }
         }
         drop(rounds);
+        committer.finish().await;
         for leases in held.values() {
             report.released += release_all(&worker, leases).await;
         }
